@@ -1,0 +1,15 @@
+// `npm run bench`: every kernel suite in one run (add a suite by importing it here). Filter: npm run bench -- <substring>.
+
+import { runCases, type BenchCase } from './harness.ts';
+
+type Suite = { title: string; cases: () => BenchCase[] };
+
+const suites: Suite[] = [
+  // Each suite module lives in bench/suites/ and exports `suite: Suite`.
+];
+
+const filter = process.argv[2];
+for (const s of suites) {
+  const cases = s.cases().filter((c) => !filter || c.name.includes(filter) || s.title.includes(filter));
+  if (cases.length > 0) runCases(s.title, cases);
+}

@@ -1,0 +1,3 @@
+// Normalisation: the fused layerNorm op.
+
+export interface NormalizationOps {}
