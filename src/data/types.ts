@@ -4,7 +4,11 @@
 export const LinkType = {
   NULL: 0, // BSD loopback: 4-byte host-order address family
   ETHERNET: 1,
+  PPP: 9, // PPP, optionally in HDLC-like framing (0xff 0x03 before the protocol)
+  PPP_HDLC: 50, // PPP in HDLC-like framing (RFC 1662)
   RAW: 101, // raw IPv4 or IPv6, version nibble decides
+  C_HDLC: 104, // Cisco HDLC: address, control, 2-byte Ethertype
+  LOOP: 108, // OpenBSD loopback: like NULL but the family is in network byte order
   LINUX_SLL: 113, // Linux cooked capture v1
   IPV4: 228,
   IPV6: 229,
