@@ -1,0 +1,78 @@
+// The optimiser base: parameter groups, in-place updates on the raw typed arrays, and state for checkpoints.
+
+import type { NamedParameter } from '../layers/module.ts';
+import type { FloatArray } from '../tensor/dtype.ts';
+
+/** Optimiser state as plain arrays keyed by parameter name, so a checkpoint can save and restore it. */
+export interface OptimizerState {
+  kind: string;
+  step: number;
+  buffers: Record<string, Record<string, Float32Array | Float64Array>>;
+}
+
+/**
+ * Updates parameters in place from their `.grad`. Updates run on the raw typed arrays, outside autograd:
+ * no graph, no temporary tensors, one pass per parameter.
+ */
+export abstract class Optimizer {
+  /** Learning rate; schedules overwrite it before each step. */
+  lr: number;
+  /** Number of `step()` calls so far. */
+  stepCount = 0;
+  protected readonly buffers = new Map<string, Record<string, FloatArray>>();
+
+  constructor(
+    protected readonly params: NamedParameter[],
+    lr: number,
+  ) {
+    if (!(lr > 0)) throw new Error(`optimizer: learning rate must be > 0, got ${lr}`);
+    this.lr = lr;
+  }
+
+  step(): void {
+    this.stepCount++;
+    for (const p of this.params) {
+      if (p.tensor.grad === null) continue;
+      const w = p.tensor.values as FloatArray;
+      const g = p.tensor.grad.contiguous().values as FloatArray;
+      this.update(p, w, g);
+    }
+  }
+
+  /** Update `w` in place from gradient `g`. */
+  protected abstract update(p: NamedParameter, w: FloatArray, g: FloatArray): void;
+
+  /** A per-parameter state buffer (momentum, Adam moments), zero at first use. */
+  protected buffer(p: NamedParameter, key: string): FloatArray {
+    let state = this.buffers.get(p.name);
+    if (!state) this.buffers.set(p.name, (state = {}));
+    let b = state[key];
+    if (!b) {
+      const w = p.tensor.values;
+      b = state[key] = w instanceof Float64Array ? new Float64Array(w.length) : new Float32Array(w.length);
+    }
+    return b;
+  }
+
+  abstract get kind(): string;
+
+  state(): OptimizerState {
+    const buffers: OptimizerState['buffers'] = {};
+    for (const [name, state] of this.buffers) buffers[name] = { ...state };
+    return { kind: this.kind, step: this.stepCount, buffers };
+  }
+
+  loadState(state: OptimizerState): void {
+    if (state.kind !== this.kind) throw new Error(`optimizer: checkpoint holds ${state.kind} state, this run uses ${this.kind}`);
+    this.stepCount = state.step;
+    this.buffers.clear();
+    for (const [name, buffers] of Object.entries(state.buffers)) {
+      const p = this.params.find((q) => q.name === name);
+      if (!p) throw new Error(`optimizer: checkpoint has state for unknown parameter '${name}'`);
+      for (const [key, b] of Object.entries(buffers)) {
+        if (b.length !== p.tensor.size) throw new Error(`optimizer: state '${key}' of '${name}' has ${b.length} values, parameter has ${p.tensor.size}`);
+      }
+      this.buffers.set(name, { ...buffers });
+    }
+  }
+}
