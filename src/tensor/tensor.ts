@@ -175,6 +175,7 @@ export class Tensor {
   logsumexp(axes?: number | number[], keepDims = false): Tensor { return ops.logsumexp(this, axes, keepDims); }
   expand(shape: Shape): Tensor { return ops.expand(this, shape); }
   reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  layerNorm(gamma: Tensor, beta: Tensor, options?: ops.LayerNormOptions): Tensor { return ops.layerNorm(this, gamma, beta, options); }
 }
 
 const EMPTY: Record<DType, TypedArray> = {

@@ -9,11 +9,16 @@ import type { Tensor } from '../../src/tensor/tensor.ts';
 import type { GradCase } from '../helpers/grad-case.ts';
 import { elementwiseCases } from './cases/elementwise.ts';
 import { movementCases, reduceCases } from './cases/reduce-movement.ts';
+import { indexingCases } from './cases/indexing.ts';
+import { normalizationCases, recurrentCases } from './cases/recurrent-norm.ts';
 
 const families: Record<string, GradCase[]> = {
   elementwise: elementwiseCases,
   reduce: reduceCases,
   movement: movementCases,
+  indexing: indexingCases,
+  recurrent: recurrentCases,
+  normalization: normalizationCases,
 };
 
 /** Ops recorded in the graph behind `outputs` (so a case cannot claim an op it never runs). */
