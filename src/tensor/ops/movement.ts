@@ -15,6 +15,20 @@ export interface MovementOps {
   copy: Record<string, never>;
   /** Sum back to a smaller shape: the inverse of expand (its gradient). */
   sumToShape: { shape: number[] };
+
+  // ---- indexing (slice, concat, pad, gather, scatterAdd) ----
+  /** A strided view: y[i] = x[begin + i * step] for begin + i * step < end, on every axis (step >= 1). Never copies. */
+  slice: { begin: number[]; end: number[]; step: number[] };
+  /** Backward of slice: dy written into zeros of x's shape at begin + i * step. */
+  sliceBackward: { shape: number[]; begin: number[]; step: number[] };
+  /** Join equal-rank tensors along `axis` (a copy). */
+  concat: { axis: number };
+  /** Surround x with `padding[a] = [before, after]` elements of `value` on each axis a (a copy). */
+  pad: { padding: [number, number][]; value: number };
+  /** y = x.shape[:axis] + indices.shape + x.shape[axis+1:]: whole slices of x picked by int32 indices (np.take). */
+  gather: { axis: number };
+  /** y = base, then y[.., indices[j], ..] += src[.., j, ..] along `axis`: the adjoint of gather. */
+  scatterAdd: { axis: number };
 }
 
 /**
@@ -81,4 +95,152 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
   const ok = offset >= 0 && shape.every((d, i) => d === x.shape[i + offset] || d === 1);
   if (!ok) throw new Error(`sumToShape: ${formatShape(shape)} does not broadcast to ${formatShape(x.shape)}`);
   return runOp('sumToShape', [x], { shape: [...shape] })[0];
+}
+
+// ---- indexing -----------------------------------------------------------------------------------------
+
+/**
+ * The part of `x` from `begin` (inclusive) to `end` (exclusive) every `step` elements, per axis: a strided
+ * view, never a copy. Missing trailing entries take the whole axis; negative begin / end count from the end
+ * (as in Python); `end` defaults to the axis size and `step` to 1.
+ *
+ * NOTE: out-of-range bounds are an error, not clamped as in Python: a silent clamp hides off-by-one bugs.
+ *
+ * @example
+ * const x = arange(12).reshape([3, 4]);
+ * slice(x, [1, 1], [3, 3]).toArray();          // [[5, 6], [9, 10]]
+ * slice(x, [0, 0], undefined, [2, 3]).toArray(); // [[0, 3], [8, 11]]
+ */
+export function slice(x: Tensor, begin: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor {
+  const describe = (): string =>
+    `x=${formatShape(x.shape)}, begin=[${begin.join(',')}]${end ? `, end=[${end.join(',')}]` : ''}${step ? `, step=[${step.join(',')}]` : ''}`;
+  if (begin.length > x.rank || (end && end.length > x.rank) || (step && step.length > x.rank)) {
+    throw new Error(`slice: more bounds than axes (${describe()})`);
+  }
+  const b: number[] = [];
+  const e: number[] = [];
+  const s: number[] = [];
+  const shape: number[] = [];
+  for (let a = 0; a < x.rank; a++) {
+    const d = x.shape[a];
+    const lo = begin[a] ?? 0;
+    const hi = end?.[a] ?? d;
+    const st = step?.[a] ?? 1;
+    const from = lo < 0 ? lo + d : lo;
+    const to = hi < 0 ? hi + d : hi;
+    if (!Number.isInteger(st) || st < 1) throw new Error(`slice: step must be a positive integer on axis ${a} (${describe()})`);
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > d || from > to) {
+      throw new Error(`slice: bounds [${lo}, ${hi}) out of range on axis ${a} of size ${d} (${describe()})`);
+    }
+    b.push(from);
+    e.push(to);
+    s.push(st);
+    shape.push(Math.ceil((to - from) / st));
+  }
+  if (shapesEqual(shape, x.shape)) return x;
+  return runOp('slice', [x], { begin: b, end: e, step: s })[0];
+}
+
+/** Backward of `slice` (used by its gradient rule): `dy` placed into zeros of `shape`. */
+export function sliceBackward(dy: Tensor, shape: Shape, begin: readonly number[], step: readonly number[]): Tensor {
+  return runOp('sliceBackward', [dy], { shape: [...shape], begin: [...begin], step: [...step] })[0];
+}
+
+/**
+ * Join tensors along `axis`; all other axes must match. The gradient slices dy back into the pieces.
+ *
+ * @example
+ * concat([ones([2, 1]), zeros([2, 3])], 1).shape;   // [2, 4]
+ */
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new Error('concat: no tensors to join');
+  const first = xs[0];
+  const ax = normaliseAxis('concat', axis, first.rank);
+  const shapes = (): string => xs.map((t) => formatShape(t.shape)).join(', ');
+  for (const t of xs) {
+    if (t.dtype !== first.dtype) throw new Error(`concat: dtypes differ (${xs.map((u) => u.dtype).join(', ')})`);
+    const ok = t.rank === first.rank && t.shape.every((d, i) => i === ax || d === first.shape[i]);
+    if (!ok) throw new Error(`concat: shapes differ outside axis ${ax} (${shapes()})`);
+  }
+  if (xs.length === 1) return first;
+  return runOp('concat', xs, { axis: ax })[0];
+}
+
+/**
+ * Pad every axis with `padding[a] = [before, after]` copies of `value` (one pair per axis; [0, 0] leaves
+ * an axis alone). The gradient is the slice of dy that covers x.
+ *
+ * @example
+ * pad(tensor([[1, 2]]), [[0, 0], [1, 2]]).toArray();   // [[0, 1, 2, 0, 0]]
+ */
+export function pad(x: Tensor, padding: readonly (readonly [number, number])[], value = 0): Tensor {
+  const pairs = padding.map(([before, after]) => [before, after] as [number, number]);
+  if (pairs.length !== x.rank) {
+    throw new Error(`pad: expected ${x.rank} [before, after] pairs for x=${formatShape(x.shape)}, got ${pairs.length}`);
+  }
+  for (const [before, after] of pairs) {
+    if (!Number.isInteger(before) || !Number.isInteger(after) || before < 0 || after < 0) {
+      throw new Error(`pad: padding must be non-negative integers (x=${formatShape(x.shape)}, padding=${JSON.stringify(pairs)})`);
+    }
+  }
+  if (pairs.every(([before, after]) => before === 0 && after === 0)) return x;
+  return runOp('pad', [x], { padding: pairs, value })[0];
+}
+
+/** Throw unless `indices` is int32 with every value in [0, size). `what` names the op and context. */
+export function checkIndices(what: string, indices: Tensor, size: number, context: string): void {
+  if (indices.dtype !== 'int32') throw new Error(`${what}: indices must be int32, got ${indices.dtype}${formatShape(indices.shape)} (${context})`);
+  const values = indices.contiguous().values;
+  for (let j = 0; j < values.length; j++) {
+    const i = values[j];
+    if (i < 0 || i >= size) throw new Error(`${what}: index ${i} at flat position ${j} out of range [0, ${size}) (${context})`);
+  }
+}
+
+/**
+ * Pick whole slices of `x` along `axis` by int32 `indices` (like torch.index_select for 1-d indices and
+ * np.take / tf.gather for any rank): y.shape = x.shape[:axis] + indices.shape + x.shape[axis+1:], and
+ * y[.., j, ..] = x[.., indices[j], ..]. Indices may repeat; the gradient scatter-adds (see `scatterAdd`).
+ *
+ * @example
+ * const x = tensor([[1, 2, 3], [4, 5, 6]]);
+ * gather(x, tensor([2, 0], { dtype: 'int32' }), 1).toArray();   // [[3, 1], [6, 4]]
+ */
+export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  const ax = normaliseAxis('gather', axis, x.rank);
+  checkIndices('gather', indices, x.shape[ax], `axis ${ax} of x=${formatShape(x.shape)}, indices=${formatShape(indices.shape)}`);
+  return runOp('gather', [x, indices], { axis: ax })[0];
+}
+
+/**
+ * `base` plus `src` added at `indices` along `axis`: y = base; y[.., indices[j], ..] += src[.., j, ..].
+ * Repeated indices accumulate. src.shape must be base.shape[:axis] + indices.shape + base.shape[axis+1:]
+ * (the shape `gather(base, indices, axis)` would have): scatterAdd is gather's adjoint.
+ *
+ * @example
+ * const counts = scatterAdd(zeros([3]), tensor([0, 2, 0], { dtype: 'int32' }), ones([3]), 0);
+ * counts.toArray();   // [2, 0, 1]
+ */
+export function scatterAdd(base: Tensor, indices: Tensor, src: Tensor, axis = 0): Tensor {
+  const ax = normaliseAxis('scatterAdd', axis, base.rank);
+  const context = `axis ${ax} of base=${formatShape(base.shape)}, indices=${formatShape(indices.shape)}, src=${formatShape(src.shape)}`;
+  if (src.dtype !== base.dtype) throw new Error(`scatterAdd: dtypes differ (base=${base.dtype}, src=${src.dtype})`);
+  const expected = [...base.shape.slice(0, ax), ...indices.shape, ...base.shape.slice(ax + 1)];
+  if (!shapesEqual(src.shape, expected)) throw new Error(`scatterAdd: src must have shape ${formatShape(expected)} (${context})`);
+  checkIndices('scatterAdd', indices, base.shape[ax], context);
+  return runOp('scatterAdd', [base, indices, src], { axis: ax })[0];
+}
+
+/**
+ * Look up rows of `table` [V, D] by int32 `indices` of any shape: y = [...indices.shape, D]. The gradient
+ * scatter-adds dy into the rows that were used (a row used twice gets both contributions).
+ *
+ * @example
+ * const table = randn([100, 8], { rng });                       // 100 tokens, width 8
+ * embedding(tensor([[3, 7, 7]], { dtype: 'int32' }), table).shape; // [1, 3, 8]
+ */
+export function embedding(indices: Tensor, table: Tensor): Tensor {
+  if (table.rank !== 2) throw new Error(`embedding: table must be [V, D], got ${formatShape(table.shape)}`);
+  checkIndices('embedding', indices, table.shape[0], `table=${formatShape(table.shape)}, indices=${formatShape(indices.shape)}`);
+  return runOp('gather', [table, indices], { axis: 0 })[0]; // = gather(table, indices, 0), indices already checked
 }
