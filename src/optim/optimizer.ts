@@ -58,7 +58,8 @@ export abstract class Optimizer {
 
   state(): OptimizerState {
     const buffers: OptimizerState['buffers'] = {};
-    for (const [name, state] of this.buffers) buffers[name] = { ...state };
+    // Copies, so the snapshot does not change as training goes on (and two optimisers never share moments).
+    for (const [name, state] of this.buffers) buffers[name] = Object.fromEntries(Object.entries(state).map(([k, b]) => [k, b.slice()]));
     return { kind: this.kind, step: this.stepCount, buffers };
   }
 
@@ -72,7 +73,7 @@ export abstract class Optimizer {
       for (const [key, b] of Object.entries(buffers)) {
         if (b.length !== p.tensor.size) throw new Error(`optimizer: state '${key}' of '${name}' has ${b.length} values, parameter has ${p.tensor.size}`);
       }
-      this.buffers.set(name, { ...buffers });
+      this.buffers.set(name, Object.fromEntries(Object.entries(buffers).map(([k, b]) => [k, b.slice()])));
     }
   }
 }
