@@ -21,6 +21,7 @@ export class PcapParser implements RecordParser {
   private fracPerSecond = 1e6;
   private snapLength = 0;
   private linkType = 0;
+  private supported = false;
   private frameIndex = 0;
 
   constructor(
@@ -39,9 +40,7 @@ export class PcapParser implements RecordParser {
       pos += GLOBAL_HEADER;
     }
     const le = this.littleEndian;
-    const stats = ctx.stats;
     const maxRecord = ctx.options.maxRecordBytes;
-    const supported = SUPPORTED_LINK_TYPES.has(this.linkType);
     while (true) {
       if (end - pos < RECORD_HEADER) {
         this.needed = RECORD_HEADER;
@@ -67,33 +66,50 @@ export class PcapParser implements RecordParser {
         this.needed = size;
         return pos;
       }
-      stats.frames++;
-      stats.linkTypes[this.linkType] = (stats.linkTypes[this.linkType] ?? 0) + 1;
-      if (supported) {
-        this.decoder.decode(buf, pos + RECORD_HEADER, caplen, origlen, this.linkType, sec + frac / this.fracPerSecond, this.frameIndex, base + pos);
-      } else {
-        ctx.unsupportedLink(this.linkType, base + pos);
-      }
-      this.frameIndex++;
+      this.frame(buf, pos, caplen, origlen, sec + frac / this.fracPerSecond, base);
       pos += size;
     }
   }
 
-  truncated(_buf: Uint8Array, dv: DataView, pos: number, end: number, base: number): void {
+  /**
+   * NOTE the bytes of a truncated final record are still decoded, as a frame cut at what is present (exactly what a
+   * smaller snap length would have produced): its header already passed the length checks, and for fixed-size rows
+   * such as USTC-TFC2016's the first packet is often a full-size segment that only fits in part.
+   */
+  truncated(buf: Uint8Array, dv: DataView, pos: number, end: number, base: number): void {
     const ctx = this.ctx;
     const left = end - pos;
     if (!this.headerDone) {
       throw new CaptureFormatError(ctx.file, base + pos, `file ends inside the pcap global header (${left} of ${GLOBAL_HEADER} bytes)`);
     }
+    const kept = this.frameIndex;
     if (left < RECORD_HEADER) {
-      ctx.warn(base + pos, `truncated final record: only ${left} of its ${RECORD_HEADER} header bytes are present; the ${this.frameIndex} records before it are kept`);
-    } else {
-      const caplen = dv.getUint32(pos + 8, this.littleEndian);
-      ctx.warn(
-        base + pos,
-        `truncated final record: its header announces ${caplen} captured bytes, only ${left - RECORD_HEADER} are present; the ${this.frameIndex} records before it are kept`,
-      );
+      ctx.warn(base + pos, `truncated final record: only ${left} of its ${RECORD_HEADER} header bytes are present; the ${kept} records before it are kept`);
+      return;
     }
+    const le = this.littleEndian;
+    const caplen = dv.getUint32(pos + 8, le);
+    const present = left - RECORD_HEADER;
+    ctx.warn(
+      base + pos,
+      `truncated final record: its header announces ${caplen} captured bytes, only ${present} are present` +
+        `${present > 0 ? ' (decoded as a frame cut at that length)' : ''}; the ${kept} records before it are kept`,
+    );
+    if (present > 0) {
+      const sec = dv.getUint32(pos, le);
+      const frac = dv.getUint32(pos + 4, le);
+      const origlen = Math.max(dv.getUint32(pos + 12, le), caplen);
+      this.frame(buf, pos, present, origlen, sec + frac / this.fracPerSecond, base);
+    }
+  }
+
+  private frame(buf: Uint8Array, pos: number, caplen: number, origlen: number, timestamp: number, base: number): void {
+    const stats = this.ctx.stats;
+    stats.frames++;
+    stats.linkTypes[this.linkType] = (stats.linkTypes[this.linkType] ?? 0) + 1;
+    if (this.supported) this.decoder.decode(buf, pos + RECORD_HEADER, caplen, origlen, this.linkType, timestamp, this.frameIndex, base + pos);
+    else this.ctx.unsupportedLink(this.linkType, base + pos);
+    this.frameIndex++;
   }
 
   private readGlobalHeader(dv: DataView, pos: number, base: number): void {
@@ -128,6 +144,7 @@ export class PcapParser implements RecordParser {
     this.snapLength = dv.getUint32(pos + 16, le);
     // Bits 16-31 of the link-type field carry FCS information, not the link type.
     this.linkType = dv.getUint32(pos + 20, le) & 0xffff;
+    this.supported = SUPPORTED_LINK_TYPES.has(this.linkType);
     this.headerDone = true;
     ctx.stats.sections = 1;
     ctx.stats.interfaces = 1;
