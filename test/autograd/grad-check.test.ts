@@ -10,6 +10,7 @@ import type { GradCase } from '../helpers/grad-case.ts';
 import { elementwiseCases } from './cases/elementwise.ts';
 import { movementCases, reduceCases } from './cases/reduce-movement.ts';
 import { indexingCases } from './cases/indexing.ts';
+import { lossCases, routingCases } from './cases/loss-routing.ts';
 import { normalizationCases, recurrentCases } from './cases/recurrent-norm.ts';
 
 const families: Record<string, GradCase[]> = {
@@ -17,6 +18,8 @@ const families: Record<string, GradCase[]> = {
   reduce: reduceCases,
   movement: movementCases,
   indexing: indexingCases,
+  loss: lossCases,
+  routing: routingCases,
   recurrent: recurrentCases,
   normalization: normalizationCases,
 };

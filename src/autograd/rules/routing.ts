@@ -1,6 +1,34 @@
 // Gradient rules: Mixture-of-Experts routing: top-k selection, renormalised softmax over the selected experts, dispatch and combine.
 
 import type { RoutingOps } from '../../tensor/ops/routing.ts';
-import type { GradRulesFor } from './types.ts';
+import { moeCombineBackward, topkBackward } from '../../tensor/ops/routing.ts';
+import { softmaxBackward } from '../../tensor/ops/loss.ts';
+import { concat, scatterAdd } from '../../tensor/ops/movement.ts';
+import { emptyTensor } from '../../tensor/tensor.ts';
+import { type GradRulesFor, notDifferentiable } from './types.ts';
 
-export const routingRules: GradRulesFor<RoutingOps> = {};
+const backwardKernel = notDifferentiable('backward kernel: netmoe computes first-order gradients only');
+
+export const routingRules: GradRulesFor<RoutingOps> = {
+  // topk: dx[.., indices[j]] = dvalues[.., j], 0 at the unselected positions (indices get no gradient)
+  topk: ([dvalues], { inputs: [x], outputs: [, indices] }) => [topkBackward(dvalues!, indices, x.shape[x.rank - 1])],
+  // topkSoftmax: dz = w * (dw - sum(dw * w)) on the selected logits z (softmax's rule), scattered back; 0 elsewhere
+  topkSoftmax: ([dweights], { inputs: [x], outputs: [weights, indices] }) => [
+    topkBackward(softmaxBackward(dweights!, weights, weights.rank - 1), indices, x.shape[x.rank - 1]),
+  ],
+  topkBackward: backwardKernel,
+  moeRoute: notDifferentiable('integer routing bookkeeping'),
+  // moeDispatch: dx[n] = sum of the expert-input gradients of token n's slots = scatterAdd(0, tokenOfSlot, concat(dys))
+  moeDispatch: (dys, { inputs: [x, tokenOfSlot], outputs }) => {
+    const D = x.shape[1];
+    // An expert whose output was never used sends no gradient: it contributes zeros.
+    const blocks = outputs.map((y, e) => dys[e] ?? emptyTensor([y.shape[0], D], x.dtype, true));
+    return [scatterAdd(emptyTensor(x.shape, x.dtype, true), tokenOfSlot, concat(blocks, 0), 0), null];
+  },
+  // moeCombine: dweights[n, j] = <dy[n], ys_e[slot]>, dys_e[slot] = weights[n, j] * dy[n]
+  moeCombine: ([dy], { inputs: [weights, pairOfSlot, ...ys], needsGrad }) => {
+    const [dweights, ...dExperts] = moeCombineBackward(dy!, weights, pairOfSlot, ys);
+    return [needsGrad[0] ? dweights : null, null, ...dExperts.map((d, e) => (needsGrad[e + 2] ? d : null))];
+  },
+  moeCombineBackward: backwardKernel,
+};
