@@ -175,6 +175,14 @@ export class Tensor {
   logsumexp(axes?: number | number[], keepDims = false): Tensor { return ops.logsumexp(this, axes, keepDims); }
   expand(shape: Shape): Tensor { return ops.expand(this, shape); }
   reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  // indexing, softmax, losses and routing
+  slice(begin: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor { return ops.slice(this, begin, end, step); }
+  pad(padding: readonly (readonly [number, number])[], value = 0): Tensor { return ops.pad(this, padding, value); }
+  gather(indices: Tensor, axis = 0): Tensor { return ops.gather(this, indices, axis); }
+  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  crossEntropy(labels: Tensor, options?: ops.CrossEntropyOptions): Tensor { return ops.crossEntropy(this, labels, options); }
+  topk(k: number): { values: Tensor; indices: Tensor } { return ops.topk(this, k); }
   layerNorm(gamma: Tensor, beta: Tensor, options?: ops.LayerNormOptions): Tensor { return ops.layerNorm(this, gamma, beta, options); }
 }
 
