@@ -1,11 +1,13 @@
 // `npm run bench`: every kernel suite in one run (add a suite by importing it here). Filter: npm run bench -- <substring>.
 
 import { runCases, type BenchCase } from './harness.ts';
+import { suite as lstmSuite } from './suites/lstm.ts';
 
 type Suite = { title: string; cases: () => BenchCase[] };
 
 const suites: Suite[] = [
   // Each suite module lives in bench/suites/ and exports `suite: Suite`.
+  lstmSuite,
 ];
 
 const filter = process.argv[2];
