@@ -3,5 +3,5 @@ export { readCaptureBytes, readCaptureFile } from './capture-reader.ts';
 export type { CaptureHandlers, CaptureReadOptions, CaptureStats, CapturedPacket } from './capture-types.ts';
 export { isCapturedPacket } from './capture-types.ts';
 export { SUPPORTED_LINK_TYPES, linkTypeName } from './link-types.ts';
-export { formatIpv4, formatIpv6, parseAddress } from './ip-address.ts';
+export { formatAddress, formatIpv4, formatIpv6, parseAddress } from './ip-address.ts';
 export type { AddressWords } from './ip-address.ts';
