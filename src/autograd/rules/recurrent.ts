@@ -12,7 +12,7 @@ export const recurrentRules: GradRulesFor<RecurrentOps> = {
   // lstm: BPTT (see lstmBackward in src/kernels/cpu/recurrent.ts): per step, with dh_t = dy_t + dh carried from t+1,
   // dc_t = dc_{t+1}·f_{t+1} + dh_t·o·(1 - tanh²c_t), dz = [dc·g·i(1-i), dc·c_{t-1}·f(1-f), dc·i·(1-g²), dh·tanh(c)·o(1-o)],
   // dh_{t-1} = dz·W_hhᵀ; then dW_hh = Σ_t h_{t-1}ᵀ·dz_t, dW_ih = xᵀ·dz, db = Σ dz, dx = dz·W_ihᵀ.
-  lstm: ([dy, dhT, dcT], { inputs: [x, wIh, wHh, , h0, c0], outputs: [y, hT, cT], saved: [gates, c, tanhC] }) =>
-    lstmBackward(orZeros(dy, y), orZeros(dhT, hT), orZeros(dcT, cT), x, wIh, wHh, h0, c0, y, gates, c, tanhC),
+  lstm: ([dy, dhT, dcT], { inputs: [x, wIh, wHh, , h0, c0], outputs: [y, hT, cT], saved: [gates, c, tanhC], needsGrad }) =>
+    lstmBackward(orZeros(dy, y), orZeros(dhT, hT), orZeros(dcT, cT), x, wIh, wHh, h0, c0, y, gates, c, tanhC, needsGrad[0]),
   lstmBackward: notDifferentiable('backward kernel: netmoe computes first-order gradients only'),
 };

@@ -120,7 +120,7 @@ export const recurrentKernels: KernelsFor<RecurrentOps> = {
 
   // Backpropagation through time, from t = T-1 down to 0. dh and dc carry d(loss)/d(h_t), d(loss)/d(c_t)
   // back one step; they live in the dh0 / dc0 outputs, which hold exactly that after the last step.
-  lstmBackward: ([dy, dhT, dcT, x, wIh, wHh, h0, c0, y, gates, c, tanhC]) => {
+  lstmBackward: ([dy, dhT, dcT, x, wIh, wHh, h0, c0, y, gates, c, tanhC], { needsDx }) => {
     const [B, T, F] = x.shape;
     const H = wHh.shape[0];
     const G = 4 * H;
@@ -135,7 +135,7 @@ export const recurrentKernels: KernelsFor<RecurrentOps> = {
     const cs = c.values;
     const tcs = tanhC.values;
     const dz = emptyTensor([B, T, G], x.dtype); // scratch: d(loss)/dz for every step, the GEMMs' shared input
-    const dx = emptyTensor([B, T, F], x.dtype);
+    const dx = emptyTensor([B, T, F], x.dtype, !needsDx);
     const dwIh = emptyTensor([F, G], x.dtype);
     const dwHh = emptyTensor([H, G], x.dtype, true);
     const db = emptyTensor([G], x.dtype, true);
@@ -178,7 +178,7 @@ export const recurrentKernels: KernelsFor<RecurrentOps> = {
 
     // The input side has no recurrence: one GEMM each over all B·T rows.
     gemm(true, false, F, G, B * T, 1, xs, 0, F, dzs, 0, G, 0, dwIh.values as FloatArray, 0, G); // dW_ih = xᵀ·dz
-    gemm(false, true, B * T, F, G, 1, dzs, 0, G, wih, 0, G, 0, dx.values as FloatArray, 0, F); // dx = dz·W_ihᵀ
+    if (needsDx) gemm(false, true, B * T, F, G, 1, dzs, 0, G, wih, 0, G, 0, dx.values as FloatArray, 0, F); // dx = dz·W_ihᵀ
     const dbs = db.values;
     for (let r = 0; r < B * T; r++) for (let k = 0; k < G; k++) dbs[k] += dzs[r * G + k]; // db = Σ_rows dz
     dz.dispose();

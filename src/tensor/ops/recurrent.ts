@@ -1,8 +1,8 @@
 // Recurrent ops: the fused whole-sequence LSTM and its hand-written BPTT.
 //
 // Why one op for the whole sequence: unrolled into elementwise ops, an LSTM of T steps records ~15 T graph
-// nodes and allocates as many tensors per batch; fused, it is one node, two GEMMs over all B·T rows, one small
-// recurrent GEMM per step, and no allocation inside the time loop (forward or backward).
+// nodes and allocates as many tensors per batch; fused, it is one node whose input side is one GEMM over all
+// B·T rows, with one small recurrent GEMM per step and no allocation inside the time loop (forward or backward).
 
 import { formatShape, shapesEqual } from '../shape.ts';
 import { type Tensor, emptyTensor } from '../tensor.ts';
@@ -20,9 +20,10 @@ export interface RecurrentOps {
   lstm: NoAttrs;
   /**
    * Backward kernel (BPTT) of lstm. Inputs [dy, dhT, dcT, x, wIh, wHh, h0, c0, y, gates, c, tanhC]
-   * -> outputs [dx, dwIh, dwHh, db, dh0, dc0].
+   * -> outputs [dx, dwIh, dwHh, db, dh0, dc0]. NOTE: with `needsDx` false (x is data, as in a first layer),
+   * dx is returned as zeros and its GEMM (as costly as a forward pass when F ≈ H) is skipped.
    */
-  lstmBackward: NoAttrs;
+  lstmBackward: { needsDx: boolean };
 }
 
 export interface LstmOptions {
@@ -87,12 +88,13 @@ export function lstm(x: Tensor, wIh: Tensor, wHh: Tensor, b: Tensor, options: Ls
 
 /**
  * BPTT for `lstm` (used by its gradient rule): from the upstream gradients of y, hT, cT (zeros where none),
- * the op's inputs and what its forward saved, returns [dx, dwIh, dwHh, db, dh0, dc0].
+ * the op's inputs and what its forward saved, returns [dx, dwIh, dwHh, db, dh0, dc0] (dx zeros unless `needsDx`).
  */
 export function lstmBackward(
   dy: Tensor, dhT: Tensor, dcT: Tensor,
   x: Tensor, wIh: Tensor, wHh: Tensor, h0: Tensor, c0: Tensor,
   y: Tensor, gates: Tensor, c: Tensor, tanhC: Tensor,
+  needsDx = true,
 ): Tensor[] {
-  return runOp('lstmBackward', [dy, dhT, dcT, x, wIh, wHh, h0, c0, y, gates, c, tanhC], {});
+  return runOp('lstmBackward', [dy, dhT, dcT, x, wIh, wHh, h0, c0, y, gates, c, tanhC], { needsDx });
 }

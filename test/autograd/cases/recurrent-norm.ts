@@ -42,6 +42,15 @@ export const recurrentCases: GradCase[] = [
     },
   },
   {
+    name: 'lstm on data (x needs no gradient: the dx GEMM is skipped)',
+    ops: ['lstm'],
+    inputs: () => {
+      const [x, ...weights] = lstmInputs(2, 4, 3, 2, 151);
+      return [x.detach(), ...weights];
+    },
+    fn: (x, wIh, wHh, b) => nm.lstm(x, wIh, wHh, b).hT,
+  },
+  {
     name: 'lstm long sequence T=30 (random directions)',
     ops: ['lstm'],
     inputs: () => [...lstmInputs(2, 30, 2, 4, 141), normal64([2, 4], 145), normal64([2, 4], 146)],
