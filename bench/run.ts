@@ -2,12 +2,14 @@
 
 import { runCases, type BenchCase } from './harness.ts';
 import { suite as lstmSuite } from './suites/lstm.ts';
+import { suite as softmaxCeSuite } from './suites/softmax-ce.ts';
 
 type Suite = { title: string; cases: () => BenchCase[] };
 
 const suites: Suite[] = [
   // Each suite module lives in bench/suites/ and exports `suite: Suite`.
   lstmSuite,
+  softmaxCeSuite,
 ];
 
 const filter = process.argv[2];
