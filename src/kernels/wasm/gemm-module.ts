@@ -1,0 +1,325 @@
+// Generates the float32 GEMM module: panel packing, the f32x4 register-blocked micro-kernel, the blocked driver, and the bias+activation epilogue.
+//
+// Algorithm (GotoBLAS / BLIS): C[M,N] = alpha·op(A)[M,K]·op(B)[K,N] + beta·C.
+//   for jc over N by NC:                          B block [KC x NC] -> packed B (stays in L2/L3)
+//     for pc over K by KC:
+//       pack B[pc:pc+KC, jc:jc+NC] into NR-wide panels: panel q holds B[k, q·NR + j] at (k·NR + j)
+//       for ic over M by MC:                      A block [MC x KC] -> packed A (stays in L2)
+//         pack alpha·A[ic:ic+MC, pc:pc+KC] into MR-tall panels: panel p holds A[p·MR + i, k] at (k·MR + i)
+//         for jr over NC by NR, ir over MC by MR: micro-kernel: an MR x NR tile of C held in v128 locals
+// Packing makes both operands unit-stride and zero-pads every tail (M, N to MR/NR, K to a multiple of KU),
+// so the micro-kernel has no tail code and transA / transB only change how the packers read memory.
+// Alpha is folded into packed A; beta applies when a tile is stored (beta is only used on the first K
+// block; later blocks accumulate with beta = 1). NOTE: beta = 0 never reads C, so C may hold garbage (NaN).
+//
+// All pointers are byte addresses in the imported linear memory. Sizes are element counts.
+
+import { type Code, ModuleBuilder, ValType, control, f32, f32x4, i32, local, seq, v128, type Local } from './emitter.ts';
+
+/** Register and cache blocking. MC % MR = 0, NC % NR = 0, KC % KU = 0, NR % 4 = 0. */
+export interface GemmTiling {
+  /** Rows of the register tile (accumulators: MR x NR/4 v128 locals). */
+  MR: number;
+  /** Columns of the register tile (a multiple of 4: one v128 holds 4 columns). */
+  NR: number;
+  /** Unroll of the micro-kernel's k loop; packed K is zero-padded to a multiple of it. */
+  KU: number;
+  MC: number;
+  KC: number;
+  NC: number;
+}
+
+/**
+ * Chosen by measurement (best-of timings, float32, Node 20 / V8 11.3 TurboFan, 2-core AMD EPYC Zen 4):
+ * 4 x 8 keeps 8 accumulators + 2 B vectors + the broadcast A values in the 15 xmm registers V8 allocates;
+ * 512^3 reached 43.7 GFLOP/s with 4x8, 36 with 5x8, 28 with 6x8 (spills), 24-32 with 4x12 / 2x16 / 4x16.
+ * NOTE: KU = 1 on purpose: unrolling k by 2 or 4 made TurboFan's scheduler hoist every broadcast of the
+ * unrolled body to the top and spill accumulators to the stack (27.8 and 24 GFLOP/s instead of 43.7).
+ * MC / KC / NC barely matter up to 512^3 (all of it fits the 1 MiB L2); these keep the packed A block
+ * (128 KiB) in L2 and one B micro-panel (KC x NR x 4 B = 8 KiB) in the 32 KiB L1.
+ */
+export const DEFAULT_TILING: GemmTiling = { MR: 4, NR: 8, KU: 1, MC: 128, KC: 256, NC: 512 };
+
+/** Activation codes of the `biasAct` epilogue (see `Activation` in gemm.ts). */
+export const ACTIVATION_CODE = { none: 0, relu: 1, tanh: 2, sigmoid: 3 } as const;
+
+/** Bytes of per-thread scratch the `gemm` export needs: packed A block, packed B block, one C tile. */
+export function gemmScratchBytes(t: GemmTiling): number {
+  return 4 * (t.MC * t.KC + t.KC * t.NC + t.MR * t.NR);
+}
+
+// Rational minimax approximation of tanh on [-c, c] (the odd/even polynomial pair Eigen uses for float32
+// `generic_fast_tanh_float`, non-FMA clamp). Beyond ±c, float32 tanh rounds to ±1 anyway.
+// Measured max |error| against Math.tanh over a 400k-point grid on [-20, 20]: 3.3e-7 for tanh (at x ~ -5.9),
+// 2.3e-7 for sigmoid; relative error of sigmoid for |x| < 2: 6e-7. test/kernels/wasm asserts the bound below.
+const TANH_CLAMP = 7.90531110763549805;
+const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
+const TANH_Q = [4.89352518554385e-3, 2.26843463243900e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+/** Documented bound on |tanhApprox(x) - tanh(x)| in float32 (measured 3.3e-7); sigmoid's is half of it. */
+export const TANH_MAX_ABS_ERROR = 5e-7;
+
+/** Export names, in function-index order (a `call` needs the callee's index). */
+export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct'] as const;
+
+/**
+ * Emit the module bytes. The module imports `env.memory` with the given limits.
+ *
+ * @example
+ * const bytes = emitGemmModule(DEFAULT_TILING, { initialPages: 256, maximumPages: 256, shared: false });
+ * WebAssembly.validate(bytes); // true
+ */
+export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; maximumPages: number; shared: boolean }): Uint8Array {
+  const { MR, NR, KU } = t;
+  if (NR % 4 !== 0 || t.MC % MR !== 0 || t.NC % NR !== 0 || t.KC % KU !== 0) throw new Error(`emitGemmModule: inconsistent tiling ${JSON.stringify(t)}`);
+  const NV = NR / 4; // v128 columns per tile row
+  const m = new ModuleBuilder({ module: 'env', name: 'memory', ...memory });
+  const { i32: I, f32: F } = ValType;
+  const get = local.get;
+  const set = local.set;
+  const c = i32.const;
+  const add = i32.add;
+  const mul = i32.mul;
+  const minI = (a: number, b: Code): Code => control.select(c(a), b, i32.lt_s(c(a), b)); // min(a, b), b evaluated twice
+  const both = (a: Code, b: Code): Code => i32.and(a, b);
+
+  // packA(src, rs, cs, mc, kc, kcPad, alpha, dst): A(i, k) lives at src + i·rs + k·cs (bytes), so
+  // transA only swaps rs and cs. dst panel p, step k, row i <- alpha·A(p·MR + i, k), zero outside mc x kc.
+  const packA = m.func('packA', [I, I, I, I, I, I, F, I], [], (f, [src, rs, cs, mc, kc, kcPad, alpha, dst]) => {
+    const p = f.local(I), k = f.local(I), rows = f.local(I), col = f.local(I), d = f.local(I);
+    const row = (i: number): Code => (i === 0 ? get(col) : add(get(col), mul(c(i), get(rs))));
+    const perRow: Code[] = [];
+    for (let i = 0; i < MR; i++) {
+      perRow.push(control.if(both(i32.lt_s(c(i), get(rows)), i32.lt_s(get(k), get(kc))),
+        f32.store(get(d), f32.mul(get(alpha), f32.load(row(i))), 4 * i),
+        f32.store(get(d), f32.const(0), 4 * i)));
+    }
+    return seq(
+      set(d, get(dst)),
+      control.for(p, c(0), get(mc), c(MR), seq(
+        set(rows, minI(MR, i32.sub(get(mc), get(p)))),
+        control.for(k, c(0), get(kcPad), c(1), seq(
+          set(col, add(add(get(src), mul(get(p), get(rs))), mul(get(k), get(cs)))),
+          ...perRow,
+          set(d, add(get(d), c(4 * MR))),
+        )),
+      )),
+    );
+  });
+
+  // packB(src, ks, js, kc, kcPad, nc, dst): B(k, j) lives at src + k·ks + j·js. Panel q, step k, column j
+  // <- B(k, q·NR + j), zero outside kc x nc. Untransposed full panels copy NR/4 vectors per k.
+  const packB = m.func('packB', [I, I, I, I, I, I, I], [], (f, [src, ks, js, kc, kcPad, nc, dst]) => {
+    const q = f.local(I), k = f.local(I), cols = f.local(I), row = f.local(I), d = f.local(I);
+    const vectorCopy: Code[] = [];
+    for (let v = 0; v < NV; v++) vectorCopy.push(v128.store(get(d), v128.load(get(row), 16 * v), 16 * v));
+    const scalarCopy: Code[] = [];
+    for (let j = 0; j < NR; j++) {
+      scalarCopy.push(control.if(both(i32.lt_s(c(j), get(cols)), i32.lt_s(get(k), get(kc))),
+        f32.store(get(d), f32.load(j === 0 ? get(row) : add(get(row), mul(c(j), get(js)))), 4 * j),
+        f32.store(get(d), f32.const(0), 4 * j)));
+    }
+    return seq(
+      set(d, get(dst)),
+      control.for(q, c(0), get(nc), c(NR), seq(
+        set(cols, minI(NR, i32.sub(get(nc), get(q)))),
+        control.for(k, c(0), get(kcPad), c(1), seq(
+          set(row, add(add(get(src), mul(get(k), get(ks))), mul(get(q), get(js)))),
+          control.if(both(both(i32.lt_s(get(k), get(kc)), i32.eq(get(cols), c(NR))), i32.eq(get(js), c(4))),
+            seq(...vectorCopy),
+            seq(...scalarCopy)),
+          set(d, add(get(d), c(4 * NR))),
+        )),
+      )),
+    );
+  });
+
+  // macro(pa, pb, mc, nc, kcPad, C, ldcBytes, beta, tile): every MR x NR tile of the mc x nc block of C.
+  const macro = m.func('macro', [I, I, I, I, I, I, I, F, I], [], (f, [pa, pb, mc, nc, kcPad, C, ldcB, beta, tile]) => {
+    const jr = f.local(I), ir = f.local(I), cols = f.local(I), rows = f.local(I);
+    const paPanel = f.local(I), pbPanel = f.local(I), pA = f.local(I), pB = f.local(I), pBEnd = f.local(I);
+    const cTile = f.local(I), cPtr = f.local(I), i = f.local(I), j = f.local(I), tPtr = f.local(I);
+    const panelABytes = f.local(I), panelBBytes = f.local(I);
+    const acc: Local[][] = [];
+    for (let r = 0; r < MR; r++) acc.push(Array.from({ length: NV }, () => f.local(ValType.v128)));
+    const b = Array.from({ length: NV }, () => f.local(ValType.v128));
+    const a = f.local(ValType.v128);
+    const betaV = f.local(ValType.v128);
+
+    // One k step of the micro-kernel, unrolled KU times: load NR columns of packed B, then for each of the
+    // MR rows broadcast one packed-A value and multiply-add it into that row's accumulators.
+    const kStep: Code[] = [];
+    for (let u = 0; u < KU; u++) {
+      for (let v = 0; v < NV; v++) kStep.push(set(b[v], v128.load(get(pB), 4 * (u * NR + 4 * v))));
+      for (let r = 0; r < MR; r++) {
+        kStep.push(set(a, v128.load32_splat(get(pA), 4 * (u * MR + r))));
+        for (let v = 0; v < NV; v++) kStep.push(set(acc[r][v], f32x4.add(get(acc[r][v]), f32x4.mul(get(a), get(b[v])))));
+      }
+    }
+    const zeroAcc = acc.flat().map((x) => set(x, f32x4.const(0)));
+
+    // Full tile: straight to C. Rows advance by ldc bytes.
+    const storeFull = (withBeta: boolean): Code => {
+      const out: Code[] = [set(cPtr, get(cTile))];
+      for (let r = 0; r < MR; r++) {
+        for (let v = 0; v < NV; v++) {
+          const value = withBeta ? f32x4.add(get(acc[r][v]), f32x4.mul(v128.load(get(cPtr), 16 * v), get(betaV))) : get(acc[r][v]);
+          out.push(v128.store(get(cPtr), value, 16 * v));
+        }
+        if (r < MR - 1) out.push(set(cPtr, add(get(cPtr), get(ldcB))));
+      }
+      return seq(...out);
+    };
+    // Edge tile: spill the accumulators to the scratch tile, then copy its rows x cols corner into C.
+    const spill: Code[] = [];
+    for (let r = 0; r < MR; r++) for (let v = 0; v < NV; v++) spill.push(v128.store(get(tile), get(acc[r][v]), 4 * (r * NR + 4 * v)));
+    const storeEdge = seq(
+      ...spill,
+      control.for(i, c(0), get(rows), c(1), seq(
+        set(cPtr, add(get(cTile), mul(get(i), get(ldcB)))),
+        set(tPtr, add(get(tile), mul(get(i), c(4 * NR)))),
+        control.for(j, c(0), get(cols), c(1), seq(
+          control.if(f32.eq(get(beta), f32.const(0)),
+            f32.store(get(cPtr), f32.load(get(tPtr))),
+            f32.store(get(cPtr), f32.add(f32.load(get(tPtr)), f32.mul(get(beta), f32.load(get(cPtr)))))),
+          set(cPtr, add(get(cPtr), c(4))),
+          set(tPtr, add(get(tPtr), c(4))),
+        )),
+      )),
+    );
+
+    return seq(
+      set(betaV, f32x4.splat(get(beta))),
+      set(panelABytes, mul(get(kcPad), c(4 * MR))),
+      set(panelBBytes, mul(get(kcPad), c(4 * NR))),
+      set(pbPanel, get(pb)),
+      control.for(jr, c(0), get(nc), c(NR), seq(
+        set(cols, minI(NR, i32.sub(get(nc), get(jr)))),
+        set(paPanel, get(pa)),
+        control.for(ir, c(0), get(mc), c(MR), seq(
+          set(rows, minI(MR, i32.sub(get(mc), get(ir)))),
+          ...zeroAcc,
+          set(pA, get(paPanel)),
+          set(pB, get(pbPanel)),
+          set(pBEnd, add(get(pB), get(panelBBytes))),
+          control.doWhile(
+            seq(...kStep, set(pA, add(get(pA), c(4 * MR * KU))), set(pB, add(get(pB), c(4 * NR * KU)))),
+            i32.lt_u(get(pB), get(pBEnd))),
+          set(cTile, add(add(get(C), mul(get(ir), get(ldcB))), mul(get(jr), c(4)))),
+          control.if(both(i32.eq(get(rows), c(MR)), i32.eq(get(cols), c(NR))),
+            control.if(f32.eq(get(beta), f32.const(0)), storeFull(false), storeFull(true)),
+            storeEdge),
+          set(paPanel, add(get(paPanel), get(panelABytes))),
+        )),
+        set(pbPanel, add(get(pbPanel), get(panelBBytes))),
+      )),
+    );
+  });
+
+  // gemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch): the blocked driver.
+  // Requires M, N, K >= 1 (gemm.ts handles empty shapes).
+  m.func('gemm', [I, I, I, I, I, F, I, I, I, I, F, I, I, I], [], (f, [transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch]) => {
+    const rsA = f.local(I), csA = f.local(I), ksB = f.local(I), jsB = f.local(I), pa = f.local(I), pb = f.local(I), tile = f.local(I);
+    const jc = f.local(I), pc = f.local(I), ic = f.local(I), nc = f.local(I), kc = f.local(I), kcPad = f.local(I), mc = f.local(I);
+    const betaK = f.local(ValType.f32);
+    const minL = (limit: number, total: Local, at: Local): Code => minI(limit, i32.sub(get(total), get(at)));
+    return seq(
+      // A(i, k) at A + i·rsA + k·csA; B(k, j) at B + k·ksB + j·jsB (bytes).
+      set(rsA, control.select(c(4), mul(get(lda), c(4)), get(transA))),
+      set(csA, control.select(mul(get(lda), c(4)), c(4), get(transA))),
+      set(ksB, control.select(c(4), mul(get(ldb), c(4)), get(transB))),
+      set(jsB, control.select(mul(get(ldb), c(4)), c(4), get(transB))),
+      set(pa, get(scratch)),
+      set(pb, add(get(scratch), c(4 * t.MC * t.KC))),
+      set(tile, add(get(pb), c(4 * t.KC * t.NC))),
+      control.for(jc, c(0), get(N), c(t.NC), seq(
+        set(nc, minL(t.NC, N, jc)),
+        control.for(pc, c(0), get(K), c(t.KC), seq(
+          set(kc, minL(t.KC, K, pc)),
+          set(kcPad, i32.and(add(get(kc), c(KU - 1)), c(-KU))),
+          set(betaK, control.select(get(beta), f32.const(1), i32.eqz(get(pc)))),
+          control.call(packB, add(add(get(B), mul(get(pc), get(ksB))), mul(get(jc), get(jsB))), get(ksB), get(jsB), get(kc), get(kcPad), get(nc), get(pb)),
+          control.for(ic, c(0), get(M), c(t.MC), seq(
+            set(mc, minL(t.MC, M, ic)),
+            control.call(packA, add(add(get(A), mul(get(ic), get(rsA))), mul(get(pc), get(csA))), get(rsA), get(csA), get(mc), get(kc), get(kcPad), get(alpha), get(pa)),
+            control.call(macro, get(pa), get(pb), get(mc), get(nc), get(kcPad),
+              add(get(C), mul(add(mul(get(ic), get(ldc)), get(jc)), c(4))), mul(get(ldc), c(4)), get(betaK), get(tile)),
+          )),
+        )),
+      )),
+    );
+  });
+
+  // biasAct(C, ldc, M, N, bias, act): C[i, j] = act(C[i, j] + bias[j]) over an M x N block (bias = 0: none).
+  m.func('biasAct', [I, I, I, I, I, I], [], (f, [C, ldc, M, N, bias, act]) => {
+    const i = f.local(I), j = f.local(I), row = f.local(I), nVec = f.local(I);
+    const x = f.local(ValType.v128), x2 = f.local(ValType.v128);
+    const s = f.local(ValType.f32), s2 = f.local(ValType.f32);
+    // Vector and scalar bodies of each activation, applied to local x (resp. s) in place.
+    const tanhV = (): Code => {
+      let p = f32x4.const(TANH_P[6]);
+      for (let n = 5; n >= 0; n--) p = f32x4.add(f32x4.mul(p, get(x2)), f32x4.const(TANH_P[n]));
+      let q = f32x4.const(TANH_Q[3]);
+      for (let n = 2; n >= 0; n--) q = f32x4.add(f32x4.mul(q, get(x2)), f32x4.const(TANH_Q[n]));
+      return seq(
+        set(x, f32x4.pmax(f32x4.pmin(get(x), f32x4.const(TANH_CLAMP)), f32x4.const(-TANH_CLAMP))),
+        set(x2, f32x4.mul(get(x), get(x))),
+        set(x, f32x4.div(f32x4.mul(p, get(x)), q)),
+      );
+    };
+    const tanhS = (): Code => {
+      let p = f32.const(TANH_P[6]);
+      for (let n = 5; n >= 0; n--) p = f32.add(f32.mul(p, get(s2)), f32.const(TANH_P[n]));
+      let q = f32.const(TANH_Q[3]);
+      for (let n = 2; n >= 0; n--) q = f32.add(f32.mul(q, get(s2)), f32.const(TANH_Q[n]));
+      return seq(
+        set(s, f32.max(f32.min(get(s), f32.const(TANH_CLAMP)), f32.const(-TANH_CLAMP))),
+        set(s2, f32.mul(get(s), get(s))),
+        set(s, f32.div(f32.mul(p, get(s)), q)),
+      );
+    };
+    // sigmoid(x) = (1 + tanh(x/2)) / 2
+    const actV: Code[] = [
+      [],
+      set(x, f32x4.pmax(f32x4.const(0), get(x))),
+      tanhV(),
+      seq(set(x, f32x4.mul(get(x), f32x4.const(0.5))), tanhV(), set(x, f32x4.add(f32x4.mul(get(x), f32x4.const(0.5)), f32x4.const(0.5)))),
+    ];
+    const actS: Code[] = [
+      [],
+      set(s, f32.max(f32.const(0), get(s))),
+      tanhS(),
+      seq(set(s, f32.mul(get(s), f32.const(0.5))), tanhS(), set(s, f32.add(f32.mul(get(s), f32.const(0.5)), f32.const(0.5)))),
+    ];
+    const rowLoops = (code: number, withBias: boolean): Code => {
+      const jBytes = mul(get(j), c(4));
+      return seq(
+        control.for(j, c(0), get(nVec), c(4), seq(
+          set(x, v128.load(add(get(row), jBytes))),
+          withBias ? set(x, f32x4.add(get(x), v128.load(add(get(bias), jBytes)))) : [],
+          actV[code],
+          v128.store(add(get(row), jBytes), get(x)),
+        )),
+        control.for(j, i32.and(get(N), c(-4)), get(N), c(1), seq(
+          set(s, f32.load(add(get(row), jBytes))),
+          withBias ? set(s, f32.add(get(s), f32.load(add(get(bias), jBytes)))) : [],
+          actS[code],
+          f32.store(add(get(row), jBytes), get(s)),
+        )),
+      );
+    };
+    const variants: Code[] = [];
+    for (let code = 0; code < 4; code++) {
+      variants.push(control.if(both(i32.eq(get(act), c(code)), i32.eqz(get(bias))), rowLoops(code, false)));
+      variants.push(control.if(both(i32.eq(get(act), c(code)), i32.ne(get(bias), c(0))), rowLoops(code, true)));
+    }
+    return seq(
+      set(nVec, i32.sub(get(N), c(3))), // j < N - 3  <=>  j + 4 <= N
+      control.for(i, c(0), get(M), c(1), seq(
+        set(row, add(get(C), mul(mul(get(i), get(ldc)), c(4)))),
+        ...variants,
+      )),
+    );
+  });
+
+  return m.encode();
+}

@@ -1,0 +1,84 @@
+// The wasm runtime singleton: feature detection, the shared arena, the compiled GEMM module and the main thread's instance.
+
+import { ModuleBuilder, ValType, f32, f32x4, local, v128 } from './emitter.ts';
+import { DEFAULT_TILING, emitGemmModule, gemmScratchBytes, type GemmTiling } from './gemm-module.ts';
+import { WasmArena } from './memory.ts';
+
+/** The exports of the GEMM module, typed (byte addresses and element counts; see gemm-module.ts). */
+export interface GemmExports {
+  gemm(transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: number, lda: number,
+    B: number, ldb: number, beta: number, C: number, ldc: number, scratch: number): void;
+  biasAct(C: number, ldc: number, M: number, N: number, bias: number, act: number): void;
+}
+
+export interface WasmRuntime {
+  readonly arena: WasmArena;
+  readonly tiling: GemmTiling;
+  /** Compiled once; worker threads instantiate the same Module over the same shared memory. */
+  readonly module: WebAssembly.Module;
+  readonly exports: GemmExports;
+  /** The main thread's packing scratch (each worker owns its own). */
+  readonly scratch: number;
+}
+
+let simulateNoSimd = false;
+let simdSupported: boolean | undefined;
+let runtime: WasmRuntime | null | undefined;
+
+/**
+ * Pretend this engine has no WebAssembly SIMD (tests of the fallback path). Takes effect for code that
+ * asks `wasmSimdSupported()` afterwards; an already-built runtime is dropped.
+ */
+export function simulateNoWasmSimd(flag: boolean): void {
+  simulateNoSimd = flag;
+  if (flag) runtime = undefined;
+}
+
+/** True when WebAssembly with the fixed-width SIMD proposal (v128 / f32x4) is available. */
+export function wasmSimdSupported(): boolean {
+  if (simulateNoSimd) return false;
+  if (simdSupported === undefined) {
+    // A one-function module using v128 ops: validate() is false on engines without SIMD.
+    try {
+      const probe = new ModuleBuilder({ module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false });
+      probe.func('probe', [ValType.i32], [], (_f, [p]) => v128.store(local.get(p), f32x4.add(v128.load(local.get(p)), f32x4.splat(f32.const(0)))));
+      simdSupported = typeof WebAssembly === 'object' && WebAssembly.validate(probe.encode());
+    } catch {
+      simdSupported = false;
+    }
+  }
+  return simdSupported;
+}
+
+/** The runtime, built on first use; null when SIMD is unavailable (callers fall back to TypeScript kernels). */
+export function wasmRuntime(): WasmRuntime | null {
+  if (runtime !== undefined) return runtime;
+  if (!wasmSimdSupported()) return (runtime = null);
+  const arena = new WasmArena();
+  const tiling = DEFAULT_TILING;
+  const module = new WebAssembly.Module(emitGemmModule(tiling, arena.pageLimits));
+  const instance = new WebAssembly.Instance(module, { env: { memory: arena.memory } });
+  const exports = instance.exports as unknown as GemmExports;
+  const scratch = arena.alloc(gemmScratchBytes(tiling));
+  runtime = { arena, tiling, module, exports, scratch };
+  warmUp(runtime);
+  return runtime;
+}
+
+/**
+ * V8 first runs wasm on its baseline compiler (Liftoff, ~10 GFLOP/s here) and re-compiles hot functions with
+ * TurboFan (~40) once they have used a tiering budget. One small GEMM spends that budget for every function
+ * the GEMM path calls, so the first real call already runs optimised code.
+ */
+function warmUp(rt: WasmRuntime): void {
+  const n = 96;
+  const a = rt.arena.alloc(4 * n * n);
+  const c = rt.arena.alloc(4 * n * n);
+  rt.arena.f32.fill(0, a / 4, a / 4 + n * n);
+  for (let rep = 0; rep < 4; rep++) {
+    rt.exports.gemm(rep & 1, (rep >> 1) & 1, n, n, n, 1, a, n, a, n, 0, c, n, rt.scratch);
+    rt.exports.biasAct(c, n, n, n, 0, rep);
+  }
+  rt.arena.free(a);
+  rt.arena.free(c);
+}

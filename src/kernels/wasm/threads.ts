@@ -1,0 +1,151 @@
+// Worker threads for the wasm GEMM: each worker instantiates the same compiled module over the same shared memory and waits for jobs on an Atomics mailbox.
+//
+// Protocol (one mailbox of 32 int32 slots per worker, inside the shared wasm memory):
+//   main:   write the job's arguments, Atomics.store(SEQ, seq + 1), Atomics.notify(SEQ)
+//   worker: Atomics.wait(SEQ, lastSeen) ... run gemm (+ epilogue) ... Atomics.store(DONE, seq), notify(DONE)
+//   main:   runs its own share meanwhile, then Atomics.wait(DONE, seq - 1) until the worker is done.
+// The seq-cst Atomics.store of SEQ publishes the plain argument writes before it (and DONE the worker's
+// writes to C), so no other fence is needed. Operands must already be in the shared memory (gemm.ts
+// copies them in first). NOTE: workers are `unref`ed once ready, so they never keep the process alive.
+//
+// The worker body is plain JavaScript in a string (`eval: true`): no loader or path resolution is needed in
+// tsx, vitest or a bundle, and it only forwards numbers to the wasm exports.
+
+import { Worker } from 'node:worker_threads';
+import { gemmScratchBytes } from './gemm-module.ts';
+import type { WasmRuntime } from './runtime.ts';
+
+const SLOTS = 32;
+const SEQ = 0;
+const DONE = 1;
+const STATUS = 2;
+const CMD = 3;
+/** Job arguments start here, in `gemm`'s order, then bias and act for `biasAct`. */
+const ARGS = 4;
+const CMD_GEMM = 0;
+const CMD_STOP = 1;
+/** How long the main thread waits on a worker before declaring it dead (a hang is worse than an error). */
+const WAIT_TIMEOUT_MS = 60_000;
+
+/** One share of a GEMM: the arguments of the `gemm` export, plus the epilogue's bias pointer and activation code. */
+export interface GemmJob {
+  transA: number; transB: number; M: number; N: number; K: number; alpha: number;
+  A: number; lda: number; B: number; ldb: number; beta: number; C: number; ldc: number;
+  bias: number; act: number;
+}
+
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { module, memory, mailbox, scratch } = workerData;
+const { gemm, biasAct } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const box = new Int32Array(memory.buffer, mailbox, ${SLOTS});
+const boxF = new Float32Array(memory.buffer, mailbox, ${SLOTS});
+const a = ${ARGS};
+let seen = Atomics.load(box, ${SEQ});
+parentPort.postMessage('ready');
+for (;;) {
+  Atomics.wait(box, ${SEQ}, seen);
+  const seq = Atomics.load(box, ${SEQ});
+  if (seq === seen) continue;
+  seen = seq;
+  if (box[${CMD}] === ${CMD_STOP}) break;
+  let status = 0;
+  try {
+    gemm(box[a], box[a + 1], box[a + 2], box[a + 3], box[a + 4], boxF[a + 5], box[a + 6], box[a + 7],
+      box[a + 8], box[a + 9], boxF[a + 10], box[a + 11], box[a + 12], scratch);
+    if (box[a + 13] !== 0 || box[a + 14] !== 0) biasAct(box[a + 11], box[a + 12], box[a + 2], box[a + 3], box[a + 13], box[a + 14]);
+  } catch (e) {
+    status = 1;
+  }
+  Atomics.store(box, ${STATUS}, status);
+  Atomics.store(box, ${DONE}, seen);
+  Atomics.notify(box, ${DONE});
+}
+`;
+
+interface PoolWorker {
+  worker: Worker;
+  box: Int32Array;
+  boxF: Float32Array;
+  mailbox: number;
+  scratch: number;
+  seq: number;
+}
+
+/** A fixed set of worker threads sharing the runtime's memory. Build with `WorkerPool.start`. */
+export class WorkerPool {
+  private stopped = false;
+
+  private constructor(private readonly rt: WasmRuntime, private readonly workers: PoolWorker[]) {}
+
+  /** Spawn `count` workers and resolve once every one has instantiated the module. */
+  static async start(rt: WasmRuntime, count: number): Promise<WorkerPool> {
+    if (!rt.arena.shared) throw new Error('wasm threads need SharedArrayBuffer (a shared wasm memory)');
+    const workers: PoolWorker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const mailbox = rt.arena.alloc(4 * SLOTS);
+      const scratch = rt.arena.alloc(gemmScratchBytes(rt.tiling));
+      const box = new Int32Array(rt.arena.memory.buffer, mailbox, SLOTS);
+      box.fill(0);
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: rt.module, memory: rt.arena.memory, mailbox, scratch } });
+      ready.push(new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      }));
+      workers.push({ worker, box, boxF: new Float32Array(box.buffer, mailbox, SLOTS), mailbox, scratch, seq: 0 });
+    }
+    await Promise.all(ready);
+    // Unref only now: an unref'ed worker would let a script awaiting `ready` exit early.
+    for (const w of workers) w.worker.unref();
+    return new WorkerPool(rt, workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Hand `job` to worker `i` (returns at once; `wait(i)` blocks until it is done). */
+  post(i: number, job: GemmJob): void {
+    if (this.stopped) throw new Error('WorkerPool: post after stop');
+    const w = this.workers[i];
+    const { box, boxF } = w;
+    box[CMD] = CMD_GEMM;
+    box[ARGS] = job.transA; box[ARGS + 1] = job.transB; box[ARGS + 2] = job.M; box[ARGS + 3] = job.N; box[ARGS + 4] = job.K;
+    boxF[ARGS + 5] = job.alpha; box[ARGS + 6] = job.A; box[ARGS + 7] = job.lda; box[ARGS + 8] = job.B; box[ARGS + 9] = job.ldb;
+    boxF[ARGS + 10] = job.beta; box[ARGS + 11] = job.C; box[ARGS + 12] = job.ldc; box[ARGS + 13] = job.bias; box[ARGS + 14] = job.act;
+    w.seq++;
+    Atomics.store(box, SEQ, w.seq);
+    Atomics.notify(box, SEQ);
+  }
+
+  /** Block until worker `i` has finished its job; throws if the kernel trapped or the worker is gone. */
+  wait(i: number): void {
+    const w = this.workers[i];
+    // Spin briefly first: the main thread's own share usually ends close to the worker's, and a futex
+    // sleep/wake round trip costs tens of microseconds.
+    for (let spin = 0; spin < 4000 && Atomics.load(w.box, DONE) !== w.seq; spin++);
+    while (Atomics.load(w.box, DONE) !== w.seq) {
+      if (Atomics.wait(w.box, DONE, w.seq - 1, WAIT_TIMEOUT_MS) === 'timed-out') {
+        throw new Error(`wasm gemm: worker ${i} did not finish within ${WAIT_TIMEOUT_MS} ms`);
+      }
+    }
+    if (Atomics.load(w.box, STATUS) !== 0) throw new Error(`wasm gemm: worker ${i} trapped (operand out of bounds?)`);
+  }
+
+  /** Stop and terminate every worker, and return their mailboxes and scratch to the arena. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const w of this.workers) {
+      w.box[CMD] = CMD_STOP;
+      Atomics.store(w.box, SEQ, ++w.seq);
+      Atomics.notify(w.box, SEQ);
+    }
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    for (const w of this.workers) {
+      this.rt.arena.free(w.mailbox);
+      this.rt.arena.free(w.scratch);
+    }
+  }
+}
