@@ -41,6 +41,7 @@ export interface SyntheticDatasetSummary {
   classes: SyntheticClassSummary[];
 }
 
+const MIN_ETHERNET_FRAME = 60;
 const DEFAULT_START = Date.UTC(2024, 2, 4, 9, 0, 0) / 1000;
 // Real vendor prefixes (Intel, Apple, Raspberry Pi, Dell, Cisco, TP-Link) so the MACs look like a real LAN's.
 const OUIS = [[0x00, 0x1b, 0x21], [0xf0, 0x18, 0x98], [0xb8, 0x27, 0xeb], [0x18, 0x66, 0xda], [0x00, 0x1e, 0x13], [0x50, 0xc7, 0xbf]];
@@ -155,8 +156,18 @@ function makePath(rng: Rng, cls: TrafficClass, host: LanHost, used: Set<string>)
   }
 }
 
+/**
+ * NOTE frames that arrive from the wire are at least 60 bytes (Ethernet's 64-byte minimum less the FCS): the sender's
+ * NIC pads a 54-byte TCP ACK with zeros, and the capture shows those trailer bytes. Frames the capturing host sends are
+ * captured before its NIC pads them. Readers must take lengths from the IP header, not the frame.
+ */
 function toEthernet(p: SimPacket, hostMac: Uint8Array, gatewayMac: Uint8Array): Uint8Array {
-  return p.fromClient ? ethernetFrame(gatewayMac, hostMac, p.ip) : ethernetFrame(hostMac, gatewayMac, p.ip);
+  if (p.fromClient) return ethernetFrame(gatewayMac, hostMac, p.ip);
+  const frame = ethernetFrame(hostMac, gatewayMac, p.ip);
+  if (frame.length >= MIN_ETHERNET_FRAME) return frame;
+  const padded = new Uint8Array(MIN_ETHERNET_FRAME);
+  padded.set(frame);
+  return padded;
 }
 
 function macAddress(rng: Rng): Uint8Array {
