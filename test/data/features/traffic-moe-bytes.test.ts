@@ -1,5 +1,11 @@
 // TrafficMoE token layout, byte scaling, anonymisation and the multiple-of-L_s rule.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateSyntheticDataset } from '../../../src/data/synthetic/index.ts';
+import { loadTrafficMoeInputs } from '../../../src/data/sources/index.ts';
+import { FeatureCache } from '../../../src/data/cache.ts';
 import { extractTrafficMoeInputs, trafficMoeLayout } from '../../../src/data/features/index.ts';
 import { makeFlow } from './flow-fixtures.ts';
 
@@ -57,5 +63,33 @@ describe('TrafficMoE byte tokens', () => {
     expect(() => trafficMoeLayout({ headerBytes: 42 })).toThrow(/N_h=42.*N_p=240.*multiples of strideLength \(L_s=4\)/);
     expect(() => extractTrafficMoeInputs([flow], { payloadBytes: 30, strideLength: 8 })).toThrow(/multiples of strideLength \(L_s=8\)/);
     expect(() => trafficMoeLayout({ strideLength: 0 })).toThrow(/strideLength must be a positive integer/);
+  });
+});
+
+describe('TrafficMoE tokens of real captures', () => {
+  it('tokenises synthetic TCP flows through the reader, with masked addresses, and caches them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netmoe-tokens-'));
+    try {
+      generateSyntheticDataset(join(dir, 'data'), { seed: 't', flowsPerClass: 2, classes: ['chat', 'dns'] });
+      const cache = new FeatureCache(join(dir, 'cache'));
+      const first = await loadTrafficMoeInputs(join(dir, 'data'), { bytes: { preset: 'small' }, cache });
+      const x = first.inputs;
+      expect([x.numFlows, x.tokensPerFlow, x.strideLength]).toEqual([4, 80, 4]);
+      // Classes in sorted order: two chat flows (long: all 5 packets), then two DNS lookups (2-4 packets).
+      expect(Array.from(x.packetCount.subarray(0, 2))).toEqual([5, 5]);
+      for (const n of x.packetCount.subarray(2)) expect(n === 2 || n === 4).toBe(true);
+      // Flow 0 (chat) packet 0 is the SYN: IPv4 header starts 0x45 0x00 0x00 0x34 (52 bytes with 12 option bytes).
+      expect(Array.from(x.tokens.subarray(0, 4))).toEqual([0x45, 0, 0, 0x34].map((b) => Math.fround(b / 127.5 - 1)));
+      expect(Array.from(x.tokens.subarray(12, 24))).toEqual(new Array(12).fill(-1)); // addresses and ports zeroed
+      // Payload of the SYN is empty: its 6 payload tokens are padding.
+      expect(Array.from(x.tokens.subarray(40, 64))).toEqual(new Array(24).fill(-1));
+      const again = await loadTrafficMoeInputs(join(dir, 'data'), { bytes: { preset: 'small' }, cache });
+      expect(again.cacheHit).toBe(true);
+      expect(Array.from(again.inputs.tokens)).toEqual(Array.from(x.tokens));
+      expect(Array.from(again.inputs.segment)).toEqual(Array.from(x.segment));
+      await expect(loadTrafficMoeInputs(join(dir, 'data'), { bytes: { headerBytes: 41 } })).rejects.toThrow(/multiples of strideLength/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
