@@ -1,5 +1,13 @@
 // Model inputs for a whole dataset path, computed once and then read from the on-disk feature cache.
-import { DEFAULT_FEATURE_SET, extractFeatures, extractTrafficMoeInputs, trafficMoeLayout, type FeatureMatrix, type TrafficMoeByteOptions, type TrafficMoeInputs } from '../features/index.ts';
+import {
+  DEFAULT_FEATURE_SET,
+  extractFeatures,
+  extractTrafficMoeInputs,
+  trafficMoeLayout,
+  type FeatureMatrix,
+  type TrafficMoeByteOptions,
+  type TrafficMoeInputs,
+} from '../features/index.ts';
 import { FeatureCache, cacheKey, fingerprintInput } from '../cache.ts';
 import { loadDataset, type LoadDatasetOptions } from './load-dataset.ts';
 
@@ -43,7 +51,8 @@ export async function loadDclInputs(path: string, options: CachedInputOptions & 
   const cache = options.cache ?? new FeatureCache();
   const { entry, hit } = await cache.getOrCompute(cacheKey(fingerprintInput(path), config), async () => {
     const { classNames, labels, features } = await compute();
-    return { meta: { classNames, featureSet: features.featureSet, names: features.names, rows: features.rows, cols: features.cols }, arrays: { x: features.data, labels } };
+    const { data, ...shape } = features;
+    return { meta: { classNames, ...shape }, arrays: { x: data, labels } };
   });
   const meta = entry.meta as { classNames: string[]; featureSet: string; names: string[]; rows: number; cols: number };
   return {
@@ -86,7 +95,13 @@ export async function loadTrafficMoeInputs(path: string, options: CachedInputOpt
   return {
     classNames: meta.classNames,
     labels: a.labels as Int32Array,
-    inputs: { ...meta.shape, tokens: a.tokens as Float32Array, segment: a.segment as Int32Array, packetIndex: a.packetIndex as Int32Array, packetCount: a.packetCount as Int32Array },
+    inputs: {
+      ...meta.shape,
+      tokens: a.tokens as Float32Array,
+      segment: a.segment as Int32Array,
+      packetIndex: a.packetIndex as Int32Array,
+      packetCount: a.packetCount as Int32Array,
+    },
     cacheHit: hit,
   };
 }

@@ -2,7 +2,10 @@
 import { linkTypeName } from '../capture/index.ts';
 import type { Dataset } from './types.ts';
 
-const PROTOCOL_NAMES: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 41: 'IPv6-in-IPv4', 47: 'GRE', 50: 'ESP', 58: 'ICMPv6', 132: 'SCTP' };
+const PROTOCOL_NAMES: Record<number, string> = {
+  1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 41: 'IPv6-in-IPv4', 47: 'GRE', 50: 'ESP', 58: 'ICMPv6', 132: 'SCTP',
+};
+const count = (n: number): string => n.toLocaleString('en-US');
 
 export function protocolName(protocol: number): string {
   return `${PROTOCOL_NAMES[protocol] ?? 'proto'} (${protocol})`;
@@ -27,14 +30,28 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 export function inspectDataset(data: Dataset, maxWarnings = 20): string {
   const out: string[] = [];
   if (data.kind === 'features') {
-    out.push(`${data.path}: CSV feature table, ${data.features.rows.toLocaleString('en-US')} rows, ${data.features.cols} feature columns, ${data.classNames.length} classes`, '');
+    out.push(
+      `${data.path}: CSV feature table, ${data.features.rows.toLocaleString('en-US')} rows, ${data.features.cols} feature columns, ${data.classNames.length} classes`,
+      '',
+    );
     const rows = data.classNames.map((name, c) => [name, data.labels.filter((l) => l === c).length]);
     out.push(formatTable(['class', 'rows'], rows), '', `features: ${data.features.names.join(', ')}`);
     return out.join('\n');
   }
-  out.push(`${data.path}: ${data.format}, ${data.flows.length.toLocaleString('en-US')} flows, ${data.classNames.length} classes`, '');
+  out.push(
+    `${data.path}: ${data.format}, ${data.flows.length.toLocaleString('en-US')} flows, ${data.classNames.length} classes`,
+    '',
+  );
 
-  const perClass = data.classNames.map(() => ({ flows: 0, packets: 0, bytes: 0, tcp: 0, udp: 0, other: 0, links: new Set<string>() }));
+  const perClass = data.classNames.map(() => ({
+    flows: 0,
+    packets: 0,
+    bytes: 0,
+    tcp: 0,
+    udp: 0,
+    other: 0,
+    links: new Set<string>(),
+  }));
   data.flows.forEach((f, i) => {
     const c = perClass[data.labels[i]!]!;
     c.flows++;
@@ -52,8 +69,8 @@ export function inspectDataset(data: Dataset, maxWarnings = 20): string {
     const s = perClass[c]!;
     return [name, s.flows, s.packets, s.bytes, s.tcp, s.udp, s.other, [...s.links].sort().join(', ') || '-'];
   });
-  const total = perClass.reduce((a, s) => ({ flows: a.flows + s.flows, packets: a.packets + s.packets, bytes: a.bytes + s.bytes, tcp: a.tcp + s.tcp, udp: a.udp + s.udp, other: a.other + s.other }), { flows: 0, packets: 0, bytes: 0, tcp: 0, udp: 0, other: 0 });
-  classRows.push(['total', total.flows, total.packets, total.bytes, total.tcp, total.udp, total.other, '']);
+  const sum = (key: 'flows' | 'packets' | 'bytes' | 'tcp' | 'udp' | 'other'): number => perClass.reduce((a, s) => a + s[key], 0);
+  classRows.push(['total', sum('flows'), sum('packets'), sum('bytes'), sum('tcp'), sum('udp'), sum('other'), '']);
   out.push(formatTable(['class', 'flows', 'packets', 'IP bytes', 'TCP flows', 'UDP flows', 'other', 'link types'], classRows));
 
   const linkTypes = new Map<number, number>();
@@ -67,14 +84,29 @@ export function inspectDataset(data: Dataset, maxWarnings = 20): string {
     for (const [k, n] of Object.entries(stats.protocols)) protocols.set(Number(k), (protocols.get(Number(k)) ?? 0) + n);
   }
   if (data.captures.length > 0) {
-    out.push('', `${data.captures.length.toLocaleString('en-US')} captures, ${frames.toLocaleString('en-US')} frames, ${skipped.toLocaleString('en-US')} not decoded (non-IP, unsupported link, malformed or truncated)`, '');
-    out.push(formatTable(['link type', 'frames'], [...linkTypes].sort((a, b) => b[1] - a[1]).map(([k, n]) => [`${linkTypeName(k)} (${k})`, n])), '');
-    out.push(formatTable(['protocol', 'packets'], [...protocols].sort((a, b) => b[1] - a[1]).map(([k, n]) => [protocolName(k), n])));
+    out.push(
+      '',
+      `${count(data.captures.length)} captures, ${count(frames)} frames, ` +
+        `${count(skipped)} not decoded (non-IP, unsupported link, malformed or truncated)`,
+      '',
+    );
+    out.push(
+      formatTable(['link type', 'frames'], [...linkTypes].sort((a, b) => b[1] - a[1]).map(([k, n]) => [`${linkTypeName(k)} (${k})`, n])),
+      '',
+    );
+    out.push(
+      formatTable(['protocol', 'packets'], [...protocols].sort((a, b) => b[1] - a[1]).map(([k, n]) => [protocolName(k), n])),
+    );
   } else {
     // No captures (CertTA): count flows per protocol instead.
     const flowsBy = new Map<number, number>();
     for (const f of data.flows) flowsBy.set(f.protocol, (flowsBy.get(f.protocol) ?? 0) + 1);
-    out.push('', 'no captures (flow sequences only)', '', formatTable(['protocol', 'flows'], [...flowsBy].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k === 0 ? 'unknown (0)' : protocolName(k), n])));
+    out.push(
+      '',
+      'no captures (flow sequences only)',
+      '',
+      formatTable(['protocol', 'flows'], [...flowsBy].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k === 0 ? 'unknown (0)' : protocolName(k), n])),
+    );
   }
 
   out.push('', `warnings: ${data.warnings.length.toLocaleString('en-US')}`);

@@ -41,7 +41,8 @@ export async function loadLabelledCapture(capturePath: string, labelPath: string
     values.push(label);
   });
   const { classNames, labels } = indexLabels(values);
-  return { kind: 'flows', format: 'capture', path: capturePath, classNames, flows: kept, labels, warnings, captures: [{ file: capturePath, classIndex: null, stats: result.stats }] };
+  const captures = [{ file: capturePath, classIndex: null, stats: result.stats }];
+  return { kind: 'flows', format: 'capture', path: capturePath, classNames, flows: kept, labels, warnings, captures };
 }
 
 /** The label of each flow (undefined where the file has none) and the warnings about unmatched rows and flows. */
@@ -73,9 +74,9 @@ export function labelFlows(flows: readonly Flow[], labelPath: string): { labels:
     });
     const byTuple = new Map<string, number[]>();
     flows.forEach((f, i) => {
-      for (const key of [tupleKey(f.clientIp, f.clientPort, f.serverIp, f.serverPort, f.protocol), tupleKey(f.serverIp, f.serverPort, f.clientIp, f.clientPort, f.protocol)]) {
-        byTuple.set(key, [...(byTuple.get(key) ?? []), i]);
-      }
+      const forward = tupleKey(f.clientIp, f.clientPort, f.serverIp, f.serverPort, f.protocol);
+      const backward = tupleKey(f.serverIp, f.serverPort, f.clientIp, f.clientPort, f.protocol);
+      for (const key of [forward, backward]) byTuple.set(key, [...(byTuple.get(key) ?? []), i]);
     });
     for (const { line, fields } of records.slice(1)) {
       const [srcIp, srcPort, dstIp, dstPort, protocolText] = columns.map((c) => cell(fields, c)) as [string, string, string, string, string];
@@ -91,7 +92,9 @@ export function labelFlows(flows: readonly Flow[], labelPath: string): { labels:
     }
   }
   if (unmatched.length > 0) {
-    warnings.push({ file: labelPath, offset: 0, message: `${unmatched.length} label rows match no flow (lines ${unmatched.slice(0, 10).join(', ')}${unmatched.length > 10 ? ', ...' : ''})` });
+    warnings.push(
+      { file: labelPath, offset: 0, message: `${unmatched.length} label rows match no flow (lines ${unmatched.slice(0, 10).join(', ')}${unmatched.length > 10 ? ', ...' : ''})` },
+    );
   }
   const unlabelled = labels.filter((l) => l === undefined).length;
   if (unlabelled > 0) warnings.push({ file: labelPath, offset: 0, message: `${unlabelled} of ${flows.length} flows have no label and were left out` });

@@ -100,7 +100,10 @@ export function loadUstcIdx(path: string, options: UstcOptions = {}): FlowDatase
       flows.push(flow);
       labels.push(offset + label);
     }
-    if (warnedRows > 0) warnings.push({ file: set.images, offset: 0, message: `${warnedRows} rows raised reader warnings (rows are pcaps cut at ${rowBytes} bytes, so a truncated last record is expected)` });
+    if (warnedRows > 0) {
+      const why = `rows are pcaps cut at ${rowBytes} bytes, so a truncated last record is expected`;
+      warnings.push({ file: set.images, offset: 0, message: `${warnedRows} rows raised reader warnings (${why})` });
+    }
     if (emptyRows > 10) warnings.push({ file: set.images, offset: 0, message: `${emptyRows} rows gave no flow in all` });
     captures.push({ file: set.images, classIndex: null, stats: merged });
   }

@@ -35,7 +35,8 @@ export function dnsQuery(q: DnsQuestion, edns: boolean): Uint8Array {
 export function dnsResponse(rng: Rng, q: DnsQuestion, addresses: number, withCname: boolean, edns: boolean): Uint8Array {
   const records: Uint8Array[] = [];
   if (withCname) {
-    const target = encodeName(`${rng.pick(PREFIXES)}.${rng.pick(SYLLABLES)}${rng.pick(SYLLABLES)}.${rng.pick(['akamaiedge.net', 'cloudfront.net', 'fastly.net', 'edgekey.net'])}`);
+    const cdn = rng.pick(['akamaiedge.net', 'cloudfront.net', 'fastly.net', 'edgekey.net']);
+    const target = encodeName(`${rng.pick(PREFIXES)}.${rng.pick(SYLLABLES)}${rng.pick(SYLLABLES)}.${cdn}`);
     records.push(resourceRecord(rng, DnsType.CNAME, target));
   }
   const rdLength = q.type === DnsType.AAAA ? 16 : 4;

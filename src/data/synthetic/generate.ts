@@ -100,7 +100,14 @@ interface LanHost {
 }
 
 /** Simulates `flows` flows of one class on a small LAN and writes them, time-ordered, into one capture. */
-function writeCapture(path: string, cls: TrafficClass, rng: Rng, flows: number, fileStart: number, snapLength?: number): { packets: number; bytes: number } {
+function writeCapture(
+  path: string,
+  cls: TrafficClass,
+  rng: Rng,
+  flows: number,
+  fileStart: number,
+  snapLength?: number,
+): { packets: number; bytes: number } {
   const gatewayMac = macAddress(rng);
   const lanPrefix = rng.pick([0xc0a80100, 0xc0a80000, 0xc0a8b200, 0x0a000000, 0x0a0a0a00]); // 192.168.1/0/178, 10.0.0, 10.10.10
   const hosts: LanHost[] = Array.from({ length: rng.int(1, 4) }, () => ({
@@ -139,7 +146,9 @@ function writeCapture(path: string, cls: TrafficClass, rng: Rng, flows: number, 
 /** Endpoints, RTT and bandwidth of one flow; the 5-tuple is unique within the capture. */
 function makePath(rng: Rng, cls: TrafficClass, host: LanHost, used: Set<string>): FlowPath {
   for (;;) {
-    const serverAddress = cls.name === 'dns' ? rng.pick([0x08080808, 0x01010101, 0x09090909, (host.address & 0xffffff00) | 1]) >>> 0 : publicAddress(rng);
+    // DNS goes to a public resolver (8.8.8.8, 1.1.1.1, 9.9.9.9) or to the LAN's router at .1.
+    const resolvers = [0x08080808, 0x01010101, 0x09090909, (host.address & 0xffffff00) | 1];
+    const serverAddress = cls.name === 'dns' ? rng.pick(resolvers) >>> 0 : publicAddress(rng);
     const serverPort = cls.serverPort(rng);
     // Linux's ephemeral range is 32768-60999; Windows hosts (TTL 128) use 49152-65535.
     const clientPort = cls.clientPort?.(rng) ?? (host.ttl === 128 ? rng.int(49152, 65535) : rng.int(32768, 60999));
@@ -147,9 +156,23 @@ function makePath(rng: Rng, cls: TrafficClass, host: LanHost, used: Set<string>)
     if (used.has(key)) continue;
     used.add(key);
     const tcp = cls.protocol === 'tcp';
-    const client: Endpoint = { address: host.address, port: clientPort, ttl: host.ttl, ipId: rng.int(0, 0xffff), tos: cls.clientTos(rng), dontFragment: tcp || rng.chance(0.5) };
+    const client: Endpoint = {
+      address: host.address,
+      port: clientPort,
+      ttl: host.ttl,
+      ipId: rng.int(0, 0xffff),
+      tos: cls.clientTos(rng),
+      dontFragment: tcp || rng.chance(0.5), // TCP does path-MTU discovery; UDP stacks differ
+    };
     // The server's TTL arrives reduced by the hops in between.
-    const server: Endpoint = { address: serverAddress, port: serverPort, ttl: rng.pick([64, 128, 255]) - rng.int(4, 24), ipId: rng.int(0, 0xffff), tos: 0, dontFragment: tcp || rng.chance(0.5) };
+    const server: Endpoint = {
+      address: serverAddress,
+      port: serverPort,
+      ttl: rng.pick([64, 128, 255]) - rng.int(4, 24),
+      ipId: rng.int(0, 0xffff),
+      tos: 0,
+      dontFragment: tcp || rng.chance(0.5),
+    };
     const local = (serverAddress & 0xffffff00) === (host.address & 0xffffff00);
     const rtt = local ? rng.uniform(0.3e-3, 2e-3) : rng.logUniform(8e-3, 150e-3);
     return new FlowPath(client, server, rtt, rng.logUniform(8e6, 300e6));

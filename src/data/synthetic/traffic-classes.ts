@@ -90,11 +90,22 @@ const videoStreaming: FlowScript = (rng, path, start, mss) =>
   tcpSession(rng, path, start, mss, (tcp) => {
     tlsHandshake(tcp, rng, { hello: [260, 520], certificate: [2000, 4500] });
     // The manifest first, then media segments: back to back while the buffer fills, then paced by playback.
-    firstTlsExchange(tcp, rng, applicationData(rng, rng.int(300, 700)), applicationData(rng, rng.int(1500, 8000)), rng.logUniform(5e-3, 60e-3));
+    firstTlsExchange(
+      tcp,
+      rng,
+      applicationData(rng, rng.int(300, 700)),
+      applicationData(rng, rng.int(1500, 8000)),
+      rng.logUniform(5e-3, 60e-3),
+    );
     const segments = rng.int(2, 3);
     for (let i = 0; i < segments; i++) {
       const gap = i === 0 ? rng.uniform(0.01, 0.15) : rng.uniform(0.5, 3);
-      tcp.exchange(applicationData(rng, rng.int(250, 600)), applicationData(rng, rng.int(8000, 24000)), gap, rng.logUniform(3e-3, 40e-3));
+      tcp.exchange(
+        applicationData(rng, rng.int(250, 600)),
+        applicationData(rng, rng.int(8000, 24000)),
+        gap,
+        rng.logUniform(3e-3, 40e-3),
+      );
     }
     tcp.close(rng.chance(0.5), rng.uniform(1, 5));
   });
@@ -104,7 +115,9 @@ const bulkDownload: FlowScript = (rng, path, start, mss) =>
     tlsHandshake(tcp, rng, { hello: [230, 520], certificate: [1500, 4500] });
     const file = (): Uint8Array => applicationData(rng, rng.logUniform(20e3, 80e3));
     firstTlsExchange(tcp, rng, applicationData(rng, rng.int(90, 420)), file(), rng.logUniform(2e-3, 80e-3));
-    if (rng.chance(0.15)) tcp.exchange(applicationData(rng, rng.int(90, 420)), file(), rng.uniform(0.01, 1), rng.logUniform(2e-3, 80e-3));
+    if (rng.chance(0.15)) {
+      tcp.exchange(applicationData(rng, rng.int(90, 420)), file(), rng.uniform(0.01, 1), rng.logUniform(2e-3, 80e-3));
+    }
     tcp.close(rng.chance(0.6), rng.uniform(0.001, 0.5));
   });
 
@@ -134,9 +147,24 @@ function sshPreamble(tcp: TcpConnection, rng: Rng, profile: SshProfile): void {
   tcp.send(true, kex.init, rng.uniform(0.1e-3, 2e-3));
   tcp.send(false, concatBytes([kex.reply, sshNewKeys(rng)]), rtt() + rng.logUniform(1e-3, 15e-3));
   // NEWKEYS + SERVICE_REQUEST("ssh-userauth"), then public-key authentication (query, then signed request).
-  tcp.exchange(concatBytes([sshNewKeys(rng), sshEncryptedPacket(rng, 17)]), sshEncryptedPacket(rng, rng.pick([17, 40])), rng.uniform(0.2e-3, 2e-3), 0.3e-3);
-  tcp.exchange(sshEncryptedPacket(rng, rng.int(300, 600)), sshEncryptedPacket(rng, rng.int(300, 600)), rng.uniform(1e-3, 20e-3), rng.uniform(0.3e-3, 3e-3));
-  tcp.exchange(sshEncryptedPacket(rng, rng.int(400, 700)), sshEncryptedPacket(rng, 1), rng.logUniform(2e-3, 200e-3), rng.uniform(1e-3, 10e-3));
+  tcp.exchange(
+    concatBytes([sshNewKeys(rng), sshEncryptedPacket(rng, 17)]),
+    sshEncryptedPacket(rng, rng.pick([17, 40])),
+    rng.uniform(0.2e-3, 2e-3),
+    0.3e-3,
+  );
+  tcp.exchange(
+    sshEncryptedPacket(rng, rng.int(300, 600)),
+    sshEncryptedPacket(rng, rng.int(300, 600)),
+    rng.uniform(1e-3, 20e-3),
+    rng.uniform(0.3e-3, 3e-3),
+  );
+  tcp.exchange(
+    sshEncryptedPacket(rng, rng.int(400, 700)),
+    sshEncryptedPacket(rng, 1),
+    rng.logUniform(2e-3, 200e-3),
+    rng.uniform(1e-3, 10e-3),
+  );
   // OpenSSH servers then announce their host keys (hostkeys-00@openssh.com).
   if (rng.chance(0.7)) tcp.send(false, sshEncryptedPacket(rng, rng.int(600, 1800)), rng.uniform(0.1e-3, 1e-3));
   tcp.exchange(sshEncryptedPacket(rng, 24), sshEncryptedPacket(rng, 17), rng.uniform(0.5e-3, 5e-3), rng.uniform(0.2e-3, 2e-3));
@@ -146,14 +174,24 @@ const sshInteractive: FlowScript = (rng, path, start, mss) =>
   tcpSession(rng, path, start, mss, (tcp) => {
     sshPreamble(tcp, rng, { clientBanners: INTERACTIVE_CLIENT_BANNERS, postQuantumShare: 0.6 });
     // pty-req (terminal modes), env, shell; the server prints the motd and a prompt.
-    tcp.exchange(sshEncryptedStream(rng, [rng.int(250, 420), rng.int(30, 60), 14]), sshEncryptedStream(rng, [rng.int(300, 1500), rng.int(20, 80)]), rng.uniform(0.5e-3, 3e-3), rng.uniform(5e-3, 60e-3));
+    tcp.exchange(
+      sshEncryptedStream(rng, [rng.int(250, 420), rng.int(30, 60), 14]),
+      sshEncryptedStream(rng, [rng.int(300, 1500), rng.int(20, 80)]),
+      rng.uniform(0.5e-3, 3e-3),
+      rng.uniform(5e-3, 60e-3),
+    );
     let sinceEnter = 0;
     let lineLength = rng.int(3, 15);
     for (let keys = rng.int(8, 30); keys > 0; keys--) {
       const think = clamp(rng.logNormal(0.18, 0.6), 0.04, 3); // inter-keystroke time of a typist
       if (sinceEnter++ < lineLength) {
         // One character (CHANNEL_DATA with 1 byte: the 36-byte packet) and its echo.
-        tcp.exchange(sshEncryptedPacket(rng, 10), sshEncryptedPacket(rng, rng.pick([10, 10, 10, 11, 13])), think, rng.uniform(0.1e-3, 1e-3));
+        tcp.exchange(
+          sshEncryptedPacket(rng, 10),
+          sshEncryptedPacket(rng, rng.pick([10, 10, 10, 11, 13])),
+          think,
+          rng.uniform(0.1e-3, 1e-3),
+        );
       } else {
         // Enter: the command runs and its output comes back in one or more packets.
         const output = Array.from({ length: rng.int(1, 3) }, () => rng.int(40, 1400));
@@ -163,7 +201,12 @@ const sshInteractive: FlowScript = (rng, path, start, mss) =>
       }
     }
     // "exit": EOF, exit-status, CLOSE; the server closes the connection.
-    tcp.exchange(sshEncryptedStream(rng, [10, 10]), sshEncryptedStream(rng, [rng.int(20, 60), 33, 5, 5]), rng.uniform(0.2, 1.5), rng.uniform(1e-3, 10e-3));
+    tcp.exchange(
+      sshEncryptedStream(rng, [10, 10]),
+      sshEncryptedStream(rng, [rng.int(20, 60), 33, 5, 5]),
+      rng.uniform(0.2, 1.5),
+      rng.uniform(1e-3, 10e-3),
+    );
     tcp.close(false, rng.uniform(1e-3, 20e-3));
   });
 
@@ -171,15 +214,29 @@ const sshFileTransfer: FlowScript = (rng, path, start, mss) =>
   tcpSession(rng, path, start, mss, (tcp) => {
     sshPreamble(tcp, rng, { clientBanners: TRANSFER_CLIENT_BANNERS, postQuantumShare: 0.25 });
     // exec "scp -t <path>" or the sftp subsystem, then the transfer in 32 KiB CHANNEL_DATA packets.
-    tcp.exchange(sshEncryptedPacket(rng, rng.int(40, 120)), sshEncryptedStream(rng, [5, rng.int(5, 40)]), rng.uniform(0.5e-3, 5e-3), rng.uniform(2e-3, 30e-3));
+    tcp.exchange(
+      sshEncryptedPacket(rng, rng.int(40, 120)),
+      sshEncryptedStream(rng, [5, rng.int(5, 40)]),
+      rng.uniform(0.5e-3, 5e-3),
+      rng.uniform(2e-3, 30e-3),
+    );
     const upload = rng.chance(0.5);
     const total = rng.logUniform(20e3, 80e3);
     const chunks: number[] = [];
     for (let left = total; left > 0; left -= 32768) chunks.push(9 + Math.min(32768, Math.ceil(left)));
     tcp.send(upload, sshEncryptedStream(rng, chunks), rng.uniform(0.5e-3, 5e-3) + (upload ? 0 : tcp.jitter(tcp.path.rtt)));
     // The receiver confirms (scp's status byte or sftp's STATUS) and the client closes the channel.
-    tcp.send(!upload, sshEncryptedPacket(rng, rng.int(10, 40)), (upload ? tcp.jitter(tcp.path.rtt) : 0) + rng.uniform(1e-3, 20e-3));
-    tcp.exchange(sshEncryptedStream(rng, [5, 5]), sshEncryptedStream(rng, [rng.int(20, 40), 5]), rng.uniform(1e-3, 10e-3), rng.uniform(0.5e-3, 5e-3));
+    tcp.send(
+      !upload,
+      sshEncryptedPacket(rng, rng.int(10, 40)),
+      (upload ? tcp.jitter(tcp.path.rtt) : 0) + rng.uniform(1e-3, 20e-3),
+    );
+    tcp.exchange(
+      sshEncryptedStream(rng, [5, 5]),
+      sshEncryptedStream(rng, [rng.int(20, 40), 5]),
+      rng.uniform(1e-3, 10e-3),
+      rng.uniform(0.5e-3, 5e-3),
+    );
     tcp.close(false, rng.uniform(1e-3, 20e-3));
   });
 
@@ -241,14 +298,27 @@ const chat: FlowScript = (rng, path, start, mss) =>
   tcpSession(rng, path, start, mss, (tcp) => {
     tlsHandshake(tcp, rng, { hello: [200, 400], certificate: [1000, 3000] });
     // Log in and receive the account state, then a trickle of messages, receipts, typing notices and pings.
-    firstTlsExchange(tcp, rng, applicationData(rng, rng.int(200, 600)), applicationData(rng, rng.int(300, 3000)), rng.logUniform(5e-3, 100e-3));
+    firstTlsExchange(
+      tcp,
+      rng,
+      applicationData(rng, rng.int(200, 600)),
+      applicationData(rng, rng.int(300, 3000)),
+      rng.logUniform(5e-3, 100e-3),
+    );
     for (let events = rng.int(3, 12); events > 0; events--) {
       const gap = clamp(rng.logNormal(2.5, 1.0), 0.2, 15);
       const kind = rng.uniform();
-      if (kind < 0.4) tcp.exchange(applicationData(rng, rng.int(60, 500)), applicationData(rng, rng.int(30, 60)), gap, rng.uniform(5e-3, 40e-3));
-      else if (kind < 0.75) tcp.send(false, applicationData(rng, rng.int(80, 600)), gap);
-      else if (kind < 0.9) tcp.send(true, applicationData(rng, rng.int(25, 40)), gap); // typing indicator
-      else tcp.exchange(applicationData(rng, rng.int(20, 30)), applicationData(rng, rng.int(20, 30)), gap, 1e-3); // ping
+      if (kind < 0.4) {
+        // An outgoing message and the server's receipt.
+        const receipt = applicationData(rng, rng.int(30, 60));
+        tcp.exchange(applicationData(rng, rng.int(60, 500)), receipt, gap, rng.uniform(5e-3, 40e-3));
+      } else if (kind < 0.75) {
+        tcp.send(false, applicationData(rng, rng.int(80, 600)), gap); // an incoming message
+      } else if (kind < 0.9) {
+        tcp.send(true, applicationData(rng, rng.int(25, 40)), gap); // typing indicator
+      } else {
+        tcp.exchange(applicationData(rng, rng.int(20, 30)), applicationData(rng, rng.int(20, 30)), gap, 1e-3); // ping
+      }
     }
     tcp.close(rng.chance(0.5), rng.uniform(0.5, 10));
   });
@@ -258,7 +328,10 @@ const chat: FlowScript = (rng, path, start, mss) =>
  * the RTT grown by the detour through the VPN server), sometimes after a DNS lookup through the tunnel, and the
  * capture sees only the outer UDP flow.
  */
-function tunnelled(script: FlowScript, innerPort: (rng: Rng) => number): (rng: Rng, outer: FlowPath, start: number) => SimPacket[] {
+function tunnelled(
+  script: FlowScript,
+  innerPort: (rng: Rng) => number,
+): (rng: Rng, outer: FlowPath, start: number) => SimPacket[] {
   return (rng, outer, start) => {
     const detour = rng.logUniform(3e-3, 40e-3);
     const tunnelClient = (0x0a000000 | rng.int(0x020000, 0xfffffe)) >>> 0; // 10.x.y.z handed out by the VPN
@@ -284,9 +357,12 @@ function tunnelled(script: FlowScript, innerPort: (rng: Rng) => number): (rng: R
   };
 }
 
+// First octets of large public allocations (cloud providers, CDNs, ISPs); none is private, loopback or multicast.
+const PUBLIC_FIRST_OCTETS = [3, 13, 20, 23, 31, 34, 35, 45, 52, 54, 64, 66, 74, 77, 81, 89, 91, 104, 107, 142, 151, 157, 172, 185, 193, 199];
+
 /** A random address outside private, loopback, multicast and reserved ranges, good enough for a server. */
 export function publicAddress(rng: Rng): number {
-  const first = rng.pick([3, 13, 20, 23, 31, 34, 35, 45, 52, 54, 64, 66, 74, 77, 81, 89, 91, 104, 107, 142, 151, 157, 172, 185, 193, 199, 203, 212]);
+  const first = rng.pick(PUBLIC_FIRST_OCTETS);
   // 172 is public only outside 172.16/12.
   const second = first === 172 ? rng.int(64, 255) : rng.int(0, 255);
   return ((first << 24) | (second << 16) | (rng.int(0, 255) << 8) | rng.int(1, 254)) >>> 0;
@@ -303,18 +379,117 @@ const voiceTos = (rng: Rng): number => (rng.chance(0.5) ? 0xb8 : 0);
 
 /** The classes of the built-in dataset, in label order. */
 export const TRAFFIC_CLASSES: readonly TrafficClass[] = [
-  { name: 'web-browsing', description: 'HTTPS page loads: TLS 1.3, a few requests with think times', protocol: 'tcp', serverPort: https, clientTos: noTos, simulate: direct(webBrowsing) },
-  { name: 'video-streaming', description: 'HTTPS manifest then media segments in paced bursts', protocol: 'tcp', serverPort: https, clientTos: noTos, simulate: direct(videoStreaming) },
-  { name: 'bulk-download', description: 'one HTTPS request, a 20-80 KB response in slow-start flights', protocol: 'tcp', serverPort: https, clientTos: noTos, simulate: direct(bulkDownload) },
-  { name: 'bulk-upload', description: 'HTTPS upload of 20-80 KB, a short response', protocol: 'tcp', serverPort: https, clientTos: noTos, simulate: direct(bulkUpload) },
-  { name: 'ssh-interactive', description: 'SSH shell: 36-byte keystrokes and echoes at typing speed, command output', protocol: 'tcp', serverPort: (rng) => (rng.chance(0.9) ? 22 : rng.int(2000, 65000)), clientTos: (rng) => (rng.chance(0.5) ? 0x10 : 0), simulate: direct(sshInteractive) },
-  { name: 'ssh-file-transfer', description: 'scp/sftp: SSH preamble then 32 KiB channel-data packets one way', protocol: 'tcp', serverPort: (rng) => (rng.chance(0.9) ? 22 : rng.int(2000, 65000)), clientTos: (rng) => (rng.chance(0.5) ? 0x08 : 0), simulate: direct(sshFileTransfer) },
-  { name: 'dns', description: 'UDP DNS lookups: A and/or AAAA queries and their answers', protocol: 'udp', serverPort: () => 53, clientTos: noTos, simulate: direct(dns) },
-  { name: 'voip', description: 'RTP voice both ways every 20 ms (G.711, G.722 or Opus)', protocol: 'udp', serverPort: rtpPort, clientPort: rtpPort, clientTos: voiceTos, simulate: direct(voip) },
-  { name: 'chat', description: 'TLS messaging: login, sparse small messages, receipts, pings', protocol: 'tcp', serverPort: (rng) => rng.pick([443, 443, 5222, 5223]), clientTos: noTos, simulate: direct(chat) },
-  { name: 'vpn-web-browsing', description: 'web-browsing inside a WireGuard tunnel', protocol: 'udp', serverPort: wireGuardPort, clientTos: noTos, simulate: tunnelled(webBrowsing, https) },
-  { name: 'vpn-video-streaming', description: 'video-streaming inside a WireGuard tunnel', protocol: 'udp', serverPort: wireGuardPort, clientTos: noTos, simulate: tunnelled(videoStreaming, https) },
-  { name: 'vpn-bulk-download', description: 'bulk-download inside a WireGuard tunnel', protocol: 'udp', serverPort: wireGuardPort, clientTos: noTos, simulate: tunnelled(bulkDownload, https) },
-  { name: 'vpn-voip', description: 'voip inside a WireGuard tunnel', protocol: 'udp', serverPort: wireGuardPort, clientTos: noTos, simulate: tunnelled(voip, rtpPort) },
-  { name: 'vpn-chat', description: 'chat inside a WireGuard tunnel', protocol: 'udp', serverPort: wireGuardPort, clientTos: noTos, simulate: tunnelled(chat, https) },
+  {
+    name: 'web-browsing',
+    description: 'HTTPS page loads: TLS 1.3, a few requests with think times',
+    protocol: 'tcp',
+    serverPort: https,
+    clientTos: noTos,
+    simulate: direct(webBrowsing),
+  },
+  {
+    name: 'video-streaming',
+    description: 'HTTPS manifest then media segments in paced bursts',
+    protocol: 'tcp',
+    serverPort: https,
+    clientTos: noTos,
+    simulate: direct(videoStreaming),
+  },
+  {
+    name: 'bulk-download',
+    description: 'one HTTPS request, a 20-80 KB response in slow-start flights',
+    protocol: 'tcp',
+    serverPort: https,
+    clientTos: noTos,
+    simulate: direct(bulkDownload),
+  },
+  {
+    name: 'bulk-upload',
+    description: 'HTTPS upload of 20-80 KB, a short response',
+    protocol: 'tcp',
+    serverPort: https,
+    clientTos: noTos,
+    simulate: direct(bulkUpload),
+  },
+  {
+    name: 'ssh-interactive',
+    description: 'SSH shell: 36-byte keystrokes and echoes at typing speed, command output',
+    protocol: 'tcp',
+    serverPort: (rng) => (rng.chance(0.9) ? 22 : rng.int(2000, 65000)),
+    clientTos: (rng) => (rng.chance(0.5) ? 0x10 : 0),
+    simulate: direct(sshInteractive),
+  },
+  {
+    name: 'ssh-file-transfer',
+    description: 'scp/sftp: SSH preamble then 32 KiB channel-data packets one way',
+    protocol: 'tcp',
+    serverPort: (rng) => (rng.chance(0.9) ? 22 : rng.int(2000, 65000)),
+    clientTos: (rng) => (rng.chance(0.5) ? 0x08 : 0),
+    simulate: direct(sshFileTransfer),
+  },
+  {
+    name: 'dns',
+    description: 'UDP DNS lookups: A and/or AAAA queries and their answers',
+    protocol: 'udp',
+    serverPort: () => 53,
+    clientTos: noTos,
+    simulate: direct(dns),
+  },
+  {
+    name: 'voip',
+    description: 'RTP voice both ways every 20 ms (G.711, G.722 or Opus)',
+    protocol: 'udp',
+    serverPort: rtpPort,
+    clientPort: rtpPort,
+    clientTos: voiceTos,
+    simulate: direct(voip),
+  },
+  {
+    name: 'chat',
+    description: 'TLS messaging: login, sparse small messages, receipts, pings',
+    protocol: 'tcp',
+    serverPort: (rng) => rng.pick([443, 443, 5222, 5223]),
+    clientTos: noTos,
+    simulate: direct(chat),
+  },
+  {
+    name: 'vpn-web-browsing',
+    description: 'web-browsing inside a WireGuard tunnel',
+    protocol: 'udp',
+    serverPort: wireGuardPort,
+    clientTos: noTos,
+    simulate: tunnelled(webBrowsing, https),
+  },
+  {
+    name: 'vpn-video-streaming',
+    description: 'video-streaming inside a WireGuard tunnel',
+    protocol: 'udp',
+    serverPort: wireGuardPort,
+    clientTos: noTos,
+    simulate: tunnelled(videoStreaming, https),
+  },
+  {
+    name: 'vpn-bulk-download',
+    description: 'bulk-download inside a WireGuard tunnel',
+    protocol: 'udp',
+    serverPort: wireGuardPort,
+    clientTos: noTos,
+    simulate: tunnelled(bulkDownload, https),
+  },
+  {
+    name: 'vpn-voip',
+    description: 'voip inside a WireGuard tunnel',
+    protocol: 'udp',
+    serverPort: wireGuardPort,
+    clientTos: noTos,
+    simulate: tunnelled(voip, rtpPort),
+  },
+  {
+    name: 'vpn-chat',
+    description: 'chat inside a WireGuard tunnel',
+    protocol: 'udp',
+    serverPort: wireGuardPort,
+    clientTos: noTos,
+    simulate: tunnelled(chat, https),
+  },
 ];
