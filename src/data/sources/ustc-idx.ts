@@ -13,6 +13,11 @@ const IMAGES_MAGIC = 2051;
 const LABELS_MAGIC = 2049;
 const IMAGES_SUFFIX = '-images-idx3-ubyte.gz';
 const LABELS_SUFFIX = '-labels-idx1-ubyte.gz';
+/**
+ * USTC-TFC2016's sessions were cut by 5-tuple (SplitCap), whatever the gaps and TCP teardowns inside: read each row the
+ * same way, as one flow, instead of letting a SYN retry after an RST or a two-minute pause start a second flow.
+ */
+const SESSION_FLOW_OPTIONS = { idleTimeout: 1e9, tcpClose: 'never' } as const;
 
 /** Class names of the two 10-class sets (data README), in label order; together benign 0-9 then malware 10-19. */
 export const USTC_BENIGN_CLASSES = ['BitTorrent', 'Facetime', 'FTP', 'Gmail', 'MySQL', 'Outlook', 'Skype', 'SMB', 'Weibo', 'WorldOfWarcraft'];
@@ -55,8 +60,9 @@ interface IdxSet {
 /**
  * Reads one idx set (an images .gz path) or a folder of them. In a folder, the Benign set comes first and the Malware
  * set's labels are shifted by 10, giving the 20-class USTC-TFC2016 task. Each row goes through the capture reader as an
- * in-memory pcap; the row's first flow (the session) is kept. A row cut inside its last record is expected (rows are
- * the first 784 bytes of a pcap), so truncation warnings are summarised, not listed row by row.
+ * in-memory pcap, as one session per 5-tuple (no idle-timeout or TCP-close splitting unless `flow` options say
+ * otherwise); the row's first flow is kept. A row cut inside its last record is expected (rows are the first 784 bytes
+ * of a pcap), so truncation warnings are summarised, not listed row by row.
  *
  * @example
  *   const ustc = loadUstcIdx('../shared/data/ustc-tfc2016', { rowsPerClass: 50 }); // 20 classes
@@ -82,13 +88,16 @@ export function loadUstcIdx(path: string, options: UstcOptions = {}): FlowDatase
     const taken = new Array<number>(names.length).fill(0);
     const merged = newCaptureStats('pcap');
     let warnedRows = 0;
+    let multiFlowRows = 0;
     let emptyRows = 0;
     for (let r = 0; r < rows; r++) {
       const label = rowLabels.data[r]!;
       if (options.rowsPerClass !== undefined && taken[label]! >= options.rowsPerClass) continue;
       taken[label]!++;
       const name = `${basename(set.images)}#${r}`;
-      const result = readFlowsFromBytes(name, images.data.subarray(r * rowBytes, (r + 1) * rowBytes), { ...options.flow, source: name });
+      const row = images.data.subarray(r * rowBytes, (r + 1) * rowBytes);
+      const result = readFlowsFromBytes(name, row, { ...SESSION_FLOW_OPTIONS, ...options.flow, source: name });
+      if (result.flows.length > 1) multiFlowRows++;
       mergeStats(merged, result.stats);
       if (result.warnings.length > 0) warnedRows++;
       const flow = result.flows[0];
@@ -103,6 +112,9 @@ export function loadUstcIdx(path: string, options: UstcOptions = {}): FlowDatase
     if (warnedRows > 0) {
       const why = `rows are pcaps cut at ${rowBytes} bytes, so a truncated last record is expected`;
       warnings.push({ file: set.images, offset: 0, message: `${warnedRows} rows raised reader warnings (${why})` });
+    }
+    if (multiFlowRows > 0) {
+      warnings.push({ file: set.images, offset: 0, message: `${multiFlowRows} rows held more than one flow; the first was kept` });
     }
     if (emptyRows > 10) warnings.push({ file: set.images, offset: 0, message: `${emptyRows} rows gave no flow in all` });
     captures.push({ file: set.images, classIndex: null, stats: merged });

@@ -29,6 +29,14 @@ describe('USTC-TFC2016 idx loader', () => {
     expect(d.captures[0]!.stats.linkTypes[1]).toBeGreaterThan(0); // Ethernet frames
   });
 
+  it('reads every row of both sets as one session flow (11,414 rows)', () => {
+    const d = loadUstcIdx(ROOT);
+    expect(d.flows.length).toBe(5680 + 5734);
+    // Rows whose session retried a connection (SYN, SYN, RST, SYN...) stay one flow per 5-tuple, as SplitCap cut them.
+    expect(d.warnings.some((w) => /more than one flow/.test(w.message))).toBe(false);
+    expect(d.warnings.some((w) => /no IP flow/.test(w.message))).toBe(false);
+  });
+
   it('is detected by loadDataset from the folder', async () => {
     const d = await loadDataset(ROOT, { ustc: { rowsPerClass: 2 } });
     expect(d.kind === 'flows' && d.format).toBe('ustc-idx');
