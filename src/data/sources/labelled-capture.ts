@@ -57,6 +57,11 @@ export function labelFlows(flows: readonly Flow[], labelPath: string): { labels:
   const warnings: CaptureWarning[] = [];
   const unmatched: number[] = [];
   const cell = (fields: string[], column: number): string => (fields[column] ?? '').trim();
+  const labelOf = (fields: string[], line: number): string => {
+    const label = cell(fields, labelAt);
+    if (label === '') throw new Error(`${labelPath}: line ${line}: column "label": empty label`);
+    return label;
+  };
 
   if (at('flow') >= 0) {
     for (const { line, fields } of records.slice(1)) {
@@ -64,7 +69,7 @@ export function labelFlows(flows: readonly Flow[], labelPath: string): { labels:
       const index = Number(text);
       if (text === '' || !Number.isInteger(index) || index < 0) throw new Error(`${labelPath}: line ${line}: column "flow": not a flow index: ${JSON.stringify(text)}`);
       if (index >= flows.length) unmatched.push(line);
-      else labels[index] = cell(fields, labelAt);
+      else labels[index] = labelOf(fields, line);
     }
   } else {
     const columns = ['src_ip', 'src_port', 'dst_ip', 'dst_port', 'protocol'].map((name) => {
@@ -88,7 +93,7 @@ export function labelFlows(flows: readonly Flow[], labelPath: string): { labels:
       const protocol = PROTOCOL_NAMES[protocolText.toLowerCase()] ?? number('protocol', protocolText);
       const matches = byTuple.get(tupleKey(srcIp, number('src_port', srcPort), dstIp, number('dst_port', dstPort), protocol));
       if (!matches) unmatched.push(line);
-      else for (const i of new Set(matches)) labels[i] = cell(fields, labelAt);
+      else for (const i of new Set(matches)) labels[i] = labelOf(fields, line);
     }
   }
   if (unmatched.length > 0) {

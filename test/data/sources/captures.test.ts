@@ -65,6 +65,8 @@ describe('capture plus label file', () => {
     expect(Array.from(d.labels)).toEqual([0, 1]);
     writeFileSync(labels, 'src_ip,dst_ip,label\n');
     await expect(loadDataset(capture, { labels })).rejects.toThrow(/missing column "src_port"/);
+    writeFileSync(labels, 'flow,label\n0, \n');
+    await expect(loadDataset(capture, { labels })).rejects.toThrow(/line 2: column "label": empty label/);
     writeFileSync(labels, 'flow,label\nfirst,x\n');
     await expect(loadDataset(capture, { labels })).rejects.toThrow(/line 2: column "flow": not a flow index: "first"/);
   });
