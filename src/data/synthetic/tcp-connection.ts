@@ -32,7 +32,7 @@ const DELAYED_ACK_SECONDS = 0.04;
  */
 export class TcpConnection {
   readonly packets: SimPacket[] = [];
-  /** Capture time of the last data or control packet this side of the script has placed. */
+  /** Capture time the script has reached: its last data segment or control packet (ACKs added for it may come later). */
   now: number;
   private clientSeq: number;
   private serverSeq: number;
@@ -70,7 +70,7 @@ export class TcpConnection {
     const serverIsn = this.serverSeq;
     this.emit(t0, true, TcpFlag.SYN, EMPTY, clientIsn, 0, synOptions(this.mss, this.rng.pick([7, 8, 9])), 64240);
     const tSynAck = t0 + this.jitter(this.path.rtt);
-    this.emit(tSynAck, false, TcpFlag.SYN | TcpFlag.ACK, EMPTY, serverIsn, clientIsn + 1, synOptions(this.mss, 9), 65535);
+    this.emit(tSynAck, false, TcpFlag.SYN | TcpFlag.ACK, EMPTY, serverIsn, (clientIsn + 1) >>> 0, synOptions(this.mss, 9), 65535);
     this.clientSeq = (clientIsn + 1) >>> 0; // SYN consumes one sequence number
     this.serverSeq = (serverIsn + 1) >>> 0;
     const tAck = tSynAck + this.rng.uniform(20e-6, 120e-6);
