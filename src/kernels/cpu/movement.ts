@@ -1,4 +1,4 @@
-// CPU kernels for movement and indexing ops. reshape / permute / expand only build views; the rest copy.
+// CPU kernels for movement and indexing ops. reshape / permute / expand / slice only build views; the rest copy.
 
 import { type Tensor, emptyTensor, tensorFromData, viewOf } from '../../tensor/tensor.ts';
 import type { TypedArray } from '../../tensor/dtype.ts';

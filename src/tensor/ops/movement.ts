@@ -1,4 +1,4 @@
-// Movement and indexing ops: views (reshape, permute, expand), copies (contiguous, slice, concat, pad) and index ops.
+// Movement and indexing ops: views (reshape, permute, expand, slice), copies (contiguous, concat, pad) and index ops (gather, scatterAdd, embedding).
 
 import { type Shape, formatShape, normaliseAxis, shapesEqual, sizeOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
