@@ -71,5 +71,13 @@ describe('FeatureCache', () => {
     expect(stats.cacheHit).toBe(false); // another configuration, another key
     generateSyntheticDataset(data, { seed: 'changed', flowsPerClass: 3, classes: ['dns'] });
     expect((await loadDclInputs(data, options)).cacheHit).toBe(false);
+    // A label file is part of the input: editing it must not serve the old labels.
+    const capture = join(data, 'dns', '0.pcap');
+    const labels = join(dir, 'labels.csv');
+    writeFileSync(labels, 'flow,label\n0,a\n1,b\n');
+    const before = await loadDclInputs(capture, { ...options, load: { labels } });
+    writeFileSync(labels, 'flow,label\n0,a\n1,a\n');
+    const after = await loadDclInputs(capture, { ...options, load: { labels } });
+    expect([before.cacheHit, after.cacheHit, before.classNames, after.classNames]).toEqual([false, false, ['a', 'b'], ['a']]);
   });
 });

@@ -8,8 +8,23 @@ import {
   type TrafficMoeByteOptions,
   type TrafficMoeInputs,
 } from '../features/index.ts';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FeatureCache, cacheKey, fingerprintInput } from '../cache.ts';
 import { loadDataset, type LoadDatasetOptions } from './load-dataset.ts';
+
+/**
+ * Fingerprint of everything a load reads: the path itself plus the files beside it that some formats pull in (a
+ * capture's label file, CertTA's labels.json next to a valid.json, the labels .gz next to an idx images file), so
+ * editing any of them invalidates the cached features.
+ */
+export function datasetFingerprint(path: string, load: LoadDatasetOptions = {}): string {
+  const companions: string[] = [];
+  if (load.labels) companions.push(load.labels);
+  if (path.endsWith('.json')) companions.push(join(dirname(path), 'labels.json'));
+  if (path.endsWith('-images-idx3-ubyte.gz')) companions.push(path.replace(/-images-idx3-ubyte\.gz$/, '-labels-idx1-ubyte.gz'));
+  return [path, ...companions.filter((f) => f === load.labels || existsSync(f))].map(fingerprintInput).join(':');
+}
 
 export interface CachedInputOptions {
   /** How to read the dataset (flow options, label file...). Part of the cache key. */
@@ -49,7 +64,7 @@ export async function loadDclInputs(path: string, options: CachedInputOptions & 
   };
   if (options.cache === false) return { ...(await compute()), cacheHit: false };
   const cache = options.cache ?? new FeatureCache();
-  const { entry, hit } = await cache.getOrCompute(cacheKey(fingerprintInput(path), config), async () => {
+  const { entry, hit } = await cache.getOrCompute(cacheKey(datasetFingerprint(path, options.load), config), async () => {
     const { classNames, labels, features } = await compute();
     const { data, ...shape } = features;
     return { meta: { classNames, ...shape }, arrays: { x: data, labels } };
@@ -85,7 +100,7 @@ export async function loadTrafficMoeInputs(path: string, options: CachedInputOpt
   };
   if (options.cache === false) return { ...(await compute()), cacheHit: false };
   const cache = options.cache ?? new FeatureCache();
-  const { entry, hit } = await cache.getOrCompute(cacheKey(fingerprintInput(path), config), async () => {
+  const { entry, hit } = await cache.getOrCompute(cacheKey(datasetFingerprint(path, options.load), config), async () => {
     const { classNames, labels, inputs } = await compute();
     const { tokens, segment, packetIndex, packetCount, ...shape } = inputs;
     return { meta: { classNames, shape }, arrays: { tokens, segment, packetIndex, packetCount, labels } };

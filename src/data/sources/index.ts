@@ -7,5 +7,5 @@ export { parseCsv, type CsvRecord } from './csv.ts';
 export { loadCertTa } from './certta.ts';
 export { loadUstcIdx, parseIdx, isUstcIdx, USTC_BENIGN_CLASSES, USTC_MALWARE_CLASSES, type UstcOptions, type IdxFile } from './ustc-idx.ts';
 export { indexLabels, type Dataset, type FlowDataset, type FeatureDataset, type FlowDatasetFormat, type CaptureSummary } from './types.ts';
-export { loadDclInputs, loadTrafficMoeInputs, type CachedInputOptions, type DclInputs, type TrafficMoeDatasetInputs } from './dataset-features.ts';
+export { loadDclInputs, loadTrafficMoeInputs, datasetFingerprint, type CachedInputOptions, type DclInputs, type TrafficMoeDatasetInputs } from './dataset-features.ts';
 export { inspectDataset, formatTable, protocolName } from './inspect.ts';
