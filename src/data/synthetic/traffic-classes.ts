@@ -134,6 +134,8 @@ const bulkUpload: FlowScript = (rng, path, start, mss) =>
 interface SshProfile {
   clientBanners: readonly string[];
   postQuantumShare: number;
+  /** Share of sessions that log in with a typed password rather than a key (scripts and sync tools never type). */
+  passwordShare: number;
 }
 
 /** Banners, key exchange, NEWKEYS, user authentication and a channel open: what every SSH session starts with. */
@@ -146,25 +148,42 @@ function sshPreamble(tcp: TcpConnection, rng: Rng, profile: SshProfile): void {
   const kex = sshKeyExchange(rng, profile.postQuantumShare);
   tcp.send(true, kex.init, rng.uniform(0.1e-3, 2e-3));
   tcp.send(false, concatBytes([kex.reply, sshNewKeys(rng)]), rtt() + rng.logUniform(1e-3, 15e-3));
-  // NEWKEYS + SERVICE_REQUEST("ssh-userauth"), then public-key authentication (query, then signed request).
+  // NEWKEYS + SERVICE_REQUEST("ssh-userauth"), then user authentication.
   tcp.exchange(
     concatBytes([sshNewKeys(rng), sshEncryptedPacket(rng, 17)]),
     sshEncryptedPacket(rng, rng.pick([17, 40])),
     rng.uniform(0.2e-3, 2e-3),
     0.3e-3,
   );
-  tcp.exchange(
-    sshEncryptedPacket(rng, rng.int(300, 600)),
-    sshEncryptedPacket(rng, rng.int(300, 600)),
-    rng.uniform(1e-3, 20e-3),
-    rng.uniform(0.3e-3, 3e-3),
-  );
-  tcp.exchange(
-    sshEncryptedPacket(rng, rng.int(400, 700)),
-    sshEncryptedPacket(rng, 1),
-    rng.logUniform(2e-3, 200e-3),
-    rng.uniform(1e-3, 10e-3),
-  );
+  if (rng.chance(profile.passwordShare)) {
+    // "none" is refused with the allowed methods, then a person types the password: seconds of silence.
+    tcp.exchange(
+      sshEncryptedPacket(rng, rng.int(40, 60)),
+      sshEncryptedPacket(rng, rng.int(30, 50)),
+      rng.uniform(1e-3, 20e-3),
+      rng.uniform(0.3e-3, 3e-3),
+    );
+    tcp.exchange(
+      sshEncryptedPacket(rng, rng.int(60, 100)),
+      sshEncryptedPacket(rng, 1),
+      clamp(rng.logNormal(4, 0.5), 1.5, 15),
+      rng.uniform(5e-3, 300e-3),
+    );
+  } else {
+    // Public key: a query, the server's PK_OK, then the signed request (an agent or key file signs in milliseconds).
+    tcp.exchange(
+      sshEncryptedPacket(rng, rng.int(300, 600)),
+      sshEncryptedPacket(rng, rng.int(300, 600)),
+      rng.uniform(1e-3, 20e-3),
+      rng.uniform(0.3e-3, 3e-3),
+    );
+    tcp.exchange(
+      sshEncryptedPacket(rng, rng.int(400, 700)),
+      sshEncryptedPacket(rng, 1),
+      rng.logUniform(2e-3, 200e-3),
+      rng.uniform(1e-3, 10e-3),
+    );
+  }
   // OpenSSH servers then announce their host keys (hostkeys-00@openssh.com).
   if (rng.chance(0.7)) tcp.send(false, sshEncryptedPacket(rng, rng.int(600, 1800)), rng.uniform(0.1e-3, 1e-3));
   tcp.exchange(sshEncryptedPacket(rng, 24), sshEncryptedPacket(rng, 17), rng.uniform(0.5e-3, 5e-3), rng.uniform(0.2e-3, 2e-3));
@@ -172,7 +191,7 @@ function sshPreamble(tcp: TcpConnection, rng: Rng, profile: SshProfile): void {
 
 const sshInteractive: FlowScript = (rng, path, start, mss) =>
   tcpSession(rng, path, start, mss, (tcp) => {
-    sshPreamble(tcp, rng, { clientBanners: INTERACTIVE_CLIENT_BANNERS, postQuantumShare: 0.6 });
+    sshPreamble(tcp, rng, { clientBanners: INTERACTIVE_CLIENT_BANNERS, postQuantumShare: 0.6, passwordShare: 0.4 });
     // pty-req (terminal modes), env, shell; the server prints the motd and a prompt.
     tcp.exchange(
       sshEncryptedStream(rng, [rng.int(250, 420), rng.int(30, 60), 14]),
@@ -212,7 +231,7 @@ const sshInteractive: FlowScript = (rng, path, start, mss) =>
 
 const sshFileTransfer: FlowScript = (rng, path, start, mss) =>
   tcpSession(rng, path, start, mss, (tcp) => {
-    sshPreamble(tcp, rng, { clientBanners: TRANSFER_CLIENT_BANNERS, postQuantumShare: 0.25 });
+    sshPreamble(tcp, rng, { clientBanners: TRANSFER_CLIENT_BANNERS, postQuantumShare: 0.25, passwordShare: 0.1 });
     // exec "scp -t <path>" or the sftp subsystem, then the transfer in 32 KiB CHANNEL_DATA packets.
     tcp.exchange(
       sshEncryptedPacket(rng, rng.int(40, 120)),
