@@ -5,6 +5,7 @@ import { type Tensor, tensorFromData } from '../tensor/tensor.ts';
 import { allocateArray } from '../tensor/dtype.ts';
 import { keep } from '../tensor/storage.ts';
 import { add } from '../tensor/ops/elementwise.ts';
+import { copy } from '../tensor/ops/movement.ts';
 import { gradRules } from './rules/index.ts';
 import type { GraphNode } from './node.ts';
 import type { GradRule } from './rules/types.ts';
@@ -77,7 +78,9 @@ function runBackward(root: Tensor, dy: Tensor, retainGraph: boolean): void {
 function accumulateLeaf(leaf: Tensor, dx: Tensor): void {
   if (!leaf.requiresGrad) return;
   // Gradients outlive any tidy scope the backward pass runs in: the optimiser reads them afterwards.
-  leaf.grad = keep(leaf.grad ? add(leaf.grad, dx) : dx.contiguous());
+  // NOTE: always a fresh buffer, never `dx` itself: rules pass dy straight through (add, copy, reshape views),
+  // so two leaves could otherwise share one gradient that in-place updates (L2, clipping) would change twice.
+  leaf.grad = keep(leaf.grad ? add(leaf.grad, dx) : copy(dx));
 }
 
 /** Nodes reachable from `rootNode`, each after all nodes it depends on. Iterative: LSTM graphs are deep. */

@@ -93,9 +93,12 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (error) {
     scopes.pop();
+    for (const t of scope) if (!t.disposed) t.dispose(); // nothing escaped: return everything to the pool
+    throw error;
   }
+  scopes.pop();
   const survivors = collectDisposables(result);
   for (const t of survivors) scope.delete(t);
   for (const t of scope) if (!t.disposed) t.dispose();

@@ -91,10 +91,9 @@ describe('backward', () => {
     expect(x.grad!.toArray()).toEqual([[1, 1, 0], [10, 10, 0]]);
   });
 
-  // Core bug (reported): leaf gradients may alias one another (add's rule returns dy for both inputs and
-  // accumulateLeaf keeps it without a copy), and applyL2Penalty / clipGradNorm mutate grad.values in place,
-  // so a clip or penalty applied to one parameter also changes the other. `it.fails`: flip to `it` once fixed.
-  it.fails('two leaves never share a gradient buffer', () => {
+  // add's rule hands dy to both inputs; if the leaves kept it as is, in-place gradient updates (L2 penalty,
+  // clipping) on one parameter would also change the other.
+  it('two leaves never share a gradient buffer', () => {
     const a = param([1, 2]);
     const b = param([3, 4]);
     nm.sum(nm.add(a, b)).backward();

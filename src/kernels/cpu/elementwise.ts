@@ -28,7 +28,8 @@ function binaryRow(op: BinaryName, a: TypedArray, pa: number, sa: number, b: Typ
       for (; k < end; k++, pa += sa, pb += sb) y[k] = a[pa] / b[pb];
       return;
     case 'maximum':
-      for (; k < end; k++, pa += sa, pb += sb) y[k] = a[pa] >= b[pb] ? a[pa] : b[pb];
+      // `a !== a` is the NaN test: NaN in either input propagates, as in Math.max.
+      for (; k < end; k++, pa += sa, pb += sb) y[k] = a[pa] >= b[pb] || a[pa] !== a[pa] ? a[pa] : b[pb];
       return;
     case 'equal':
       for (; k < end; k++, pa += sa, pb += sb) y[k] = a[pa] === b[pb] ? 1 : 0;
