@@ -135,6 +135,12 @@ export const v128 = {
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, SIMD, ...uleb(0x0b), ...memarg(4, offset)],
   and: (a: Code, b: Code): Code => simd(0x4e, a, b),
   or: (a: Code, b: Code): Code => simd(0x50, a, b),
+  /**
+   * i8x16.shuffle on 32-bit lanes: lane l of the result is lane `lanes[l]` of a (0-3) or of b (4-7).
+   * E.g. lanes [0, 4, 1, 5] interleaves the low halves of a and b (x64: one unpcklps).
+   */
+  shuffle32: (a: Code, b: Code, lanes: readonly [number, number, number, number]): Code =>
+    [...a, ...b, SIMD, ...uleb(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   /** Lane-wise `mask ? a : b` over bits. */
   bitselect: (a: Code, b: Code, mask: Code): Code => simd(0x52, a, b, mask),
 };

@@ -1,4 +1,4 @@
-// Generates the float32 GEMM module: panel packing, the f32x4 register-blocked micro-kernel, the blocked driver, and the bias+activation epilogue.
+// Generates the float32 kernel module: GEMM (panel packing, f32x4 register-blocked micro-kernel, blocked driver), the bias+activation epilogue, and the fused LSTM cell.
 //
 // Algorithm (GotoBLAS / BLIS): C[M,N] = alpha·op(A)[M,K]·op(B)[K,N] + beta·C.
 //   for jc over N by NC:                          B block [KC x NC] -> packed B (stays in L2/L3)
@@ -58,8 +58,41 @@ const TANH_Q = [4.89352518554385e-3, 2.26843463243900e-3, 1.18534705686654e-4, 1
 /** Documented bound on |tanhApprox(x) - tanh(x)| in float32 (measured 3.3e-7); sigmoid's is half of it. */
 export const TANH_MAX_ABS_ERROR = 5e-7;
 
+// Activation code generators, in place on a local (`x` v128 or `s` f32; `x2` / `s2` are scratch locals).
+// tanh(x) = P(x²)·x / Q(x²) on the clamped input; sigmoid(x) = (1 + tanh(x/2)) / 2; relu = max(0, x), NaN -> 0.
+const get = local.get;
+const set = local.set;
+function tanhV(x: Local, x2: Local): Code {
+  let p = f32x4.const(TANH_P[6]);
+  for (let n = 5; n >= 0; n--) p = f32x4.add(f32x4.mul(p, get(x2)), f32x4.const(TANH_P[n]));
+  let q = f32x4.const(TANH_Q[3]);
+  for (let n = 2; n >= 0; n--) q = f32x4.add(f32x4.mul(q, get(x2)), f32x4.const(TANH_Q[n]));
+  return seq(
+    set(x, f32x4.pmax(f32x4.pmin(get(x), f32x4.const(TANH_CLAMP)), f32x4.const(-TANH_CLAMP))),
+    set(x2, f32x4.mul(get(x), get(x))),
+    set(x, f32x4.div(f32x4.mul(p, get(x)), q)),
+  );
+}
+function tanhS(s: Local, s2: Local): Code {
+  let p = f32.const(TANH_P[6]);
+  for (let n = 5; n >= 0; n--) p = f32.add(f32.mul(p, get(s2)), f32.const(TANH_P[n]));
+  let q = f32.const(TANH_Q[3]);
+  for (let n = 2; n >= 0; n--) q = f32.add(f32.mul(q, get(s2)), f32.const(TANH_Q[n]));
+  return seq(
+    set(s, f32.max(f32.min(get(s), f32.const(TANH_CLAMP)), f32.const(-TANH_CLAMP))),
+    set(s2, f32.mul(get(s), get(s))),
+    set(s, f32.div(f32.mul(p, get(s)), q)),
+  );
+}
+const sigmoidV = (x: Local, x2: Local): Code =>
+  seq(set(x, f32x4.mul(get(x), f32x4.const(0.5))), tanhV(x, x2), set(x, f32x4.add(f32x4.mul(get(x), f32x4.const(0.5)), f32x4.const(0.5))));
+const sigmoidS = (s: Local, s2: Local): Code =>
+  seq(set(s, f32.mul(get(s), f32.const(0.5))), tanhS(s, s2), set(s, f32.add(f32.mul(get(s), f32.const(0.5)), f32.const(0.5))));
+const reluV = (x: Local): Code => set(x, f32x4.pmax(f32x4.const(0), get(x)));
+const reluS = (s: Local): Code => set(s, f32.max(f32.const(0), get(s)));
+
 /** Export names, in function-index order (a `call` needs the callee's index). */
-export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct'] as const;
+export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell'] as const;
 
 /**
  * Emit the module bytes. The module imports `env.memory` with the given limits.
@@ -74,18 +107,35 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
   const NV = NR / 4; // v128 columns per tile row
   const m = new ModuleBuilder({ module: 'env', name: 'memory', ...memory });
   const { i32: I, f32: F } = ValType;
-  const get = local.get;
-  const set = local.set;
   const c = i32.const;
   const add = i32.add;
   const mul = i32.mul;
   const minI = (a: number, b: Code): Code => control.select(c(a), b, i32.lt_s(c(a), b)); // min(a, b), b evaluated twice
   const both = (a: Code, b: Code): Code => i32.and(a, b);
 
+  // 4x4 transpose of four v128 locals (rows r[0..3]) into o[0..3] (columns), via 8 lane shuffles
+  // (x64: unpcklps / unpckhps / movlhps / movhlps). The packers use it to turn 4 rows x 4 k of a
+  // row-major operand into the k-major order the micro-kernel reads.
+  const transpose4 = (r: Local[], t: Local[], o: Local[]): Code => seq(
+    set(t[0], v128.shuffle32(get(r[0]), get(r[1]), [0, 4, 1, 5])),
+    set(t[1], v128.shuffle32(get(r[2]), get(r[3]), [0, 4, 1, 5])),
+    set(t[2], v128.shuffle32(get(r[0]), get(r[1]), [2, 6, 3, 7])),
+    set(t[3], v128.shuffle32(get(r[2]), get(r[3]), [2, 6, 3, 7])),
+    set(o[0], v128.shuffle32(get(t[0]), get(t[1]), [0, 1, 4, 5])),
+    set(o[1], v128.shuffle32(get(t[0]), get(t[1]), [2, 3, 6, 7])),
+    set(o[2], v128.shuffle32(get(t[2]), get(t[3]), [0, 1, 4, 5])),
+    set(o[3], v128.shuffle32(get(t[2]), get(t[3]), [2, 3, 6, 7])),
+  );
+  const v128Locals = (f: { local: (t: ValType) => Local }, n: number): Local[] => Array.from({ length: n }, () => f.local(ValType.v128));
+
   // packA(src, rs, cs, mc, kc, kcPad, alpha, dst): A(i, k) lives at src + i·rs + k·cs (bytes), so
   // transA only swaps rs and cs. dst panel p, step k, row i <- alpha·A(p·MR + i, k), zero outside mc x kc.
+  // Full panels take a vector path first (A: 4 rows x 4 k per transpose; Aᵀ: MR contiguous rows per k);
+  // the scalar loop then finishes the k tail, the K padding, and partial panels.
   const packA = m.func('packA', [I, I, I, I, I, I, F, I], [], (f, [src, rs, cs, mc, kc, kcPad, alpha, dst]) => {
-    const p = f.local(I), k = f.local(I), rows = f.local(I), col = f.local(I), d = f.local(I);
+    const p = f.local(I), k = f.local(I), kStart = f.local(I), rows = f.local(I), col = f.local(I), d = f.local(I);
+    const alphaV = f.local(ValType.v128);
+    const r = v128Locals(f, 4), t = v128Locals(f, 4), o = v128Locals(f, 4);
     const row = (i: number): Code => (i === 0 ? get(col) : add(get(col), mul(c(i), get(rs))));
     const perRow: Code[] = [];
     for (let i = 0; i < MR; i++) {
@@ -93,11 +143,39 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
         f32.store(get(d), f32.mul(get(alpha), f32.load(row(i))), 4 * i),
         f32.store(get(d), f32.const(0), 4 * i)));
     }
+    const vectorPaths: Code[] = [];
+    if (MR === 4) {
+      // Untransposed (cs = 4): rows i..i+3 hold k..k+3 contiguously; transposing gives 4 packed k steps.
+      vectorPaths.push(control.if(i32.eq(get(cs), c(4)), seq(
+        set(kStart, i32.and(get(kc), c(-4))),
+        control.for(k, c(0), get(kStart), c(4), seq(
+          set(col, add(add(get(src), mul(get(p), get(rs))), mul(get(k), c(4)))),
+          ...r.map((x, i) => set(x, v128.load(row(i)))),
+          transpose4(r, t, o),
+          ...o.map((x, u) => v128.store(get(d), f32x4.mul(get(x), get(alphaV)), 16 * u)),
+          set(d, add(get(d), c(64))),
+        )),
+      )));
+    }
+    if (MR % 4 === 0) {
+      // Transposed (rs = 4): the MR rows of one k are contiguous.
+      vectorPaths.push(control.if(both(i32.eq(get(rs), c(4)), i32.ne(get(cs), c(4))), seq(
+        set(kStart, get(kc)),
+        control.for(k, c(0), get(kc), c(1), seq(
+          set(col, add(add(get(src), mul(get(p), c(4))), mul(get(k), get(cs)))),
+          ...Array.from({ length: MR / 4 }, (_, g) => v128.store(get(d), f32x4.mul(v128.load(get(col), 16 * g), get(alphaV)), 16 * g)),
+          set(d, add(get(d), c(4 * MR))),
+        )),
+      )));
+    }
     return seq(
+      set(alphaV, f32x4.splat(get(alpha))),
       set(d, get(dst)),
       control.for(p, c(0), get(mc), c(MR), seq(
         set(rows, minI(MR, i32.sub(get(mc), get(p)))),
-        control.for(k, c(0), get(kcPad), c(1), seq(
+        set(kStart, c(0)),
+        vectorPaths.length > 0 ? control.if(i32.eq(get(rows), c(MR)), seq(...vectorPaths)) : [],
+        control.for(k, get(kStart), get(kcPad), c(1), seq(
           set(col, add(add(get(src), mul(get(p), get(rs))), mul(get(k), get(cs)))),
           ...perRow,
           set(d, add(get(d), c(4 * MR))),
@@ -107,26 +185,49 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
   });
 
   // packB(src, ks, js, kc, kcPad, nc, dst): B(k, j) lives at src + k·ks + j·js. Panel q, step k, column j
-  // <- B(k, q·NR + j), zero outside kc x nc. Untransposed full panels copy NR/4 vectors per k.
+  // <- B(k, q·NR + j), zero outside kc x nc. Full panels take a vector path first (B: NR/4 vector copies
+  // per k; Bᵀ: 4 columns x 4 k per transpose); the scalar loop finishes tails, padding, partial panels.
   const packB = m.func('packB', [I, I, I, I, I, I, I], [], (f, [src, ks, js, kc, kcPad, nc, dst]) => {
-    const q = f.local(I), k = f.local(I), cols = f.local(I), row = f.local(I), d = f.local(I);
-    const vectorCopy: Code[] = [];
-    for (let v = 0; v < NV; v++) vectorCopy.push(v128.store(get(d), v128.load(get(row), 16 * v), 16 * v));
+    const q = f.local(I), k = f.local(I), kStart = f.local(I), cols = f.local(I), row = f.local(I), d = f.local(I);
+    const r = v128Locals(f, 4), t = v128Locals(f, 4), o = v128Locals(f, 4);
     const scalarCopy: Code[] = [];
     for (let j = 0; j < NR; j++) {
       scalarCopy.push(control.if(both(i32.lt_s(c(j), get(cols)), i32.lt_s(get(k), get(kc))),
         f32.store(get(d), f32.load(j === 0 ? get(row) : add(get(row), mul(c(j), get(js)))), 4 * j),
         f32.store(get(d), f32.const(0), 4 * j)));
     }
+    const untransposed = seq(
+      set(kStart, get(kc)),
+      control.for(k, c(0), get(kc), c(1), seq(
+        set(row, add(add(get(src), mul(get(k), get(ks))), mul(get(q), c(4)))),
+        ...Array.from({ length: NV }, (_, v) => v128.store(get(d), v128.load(get(row), 16 * v), 16 * v)),
+        set(d, add(get(d), c(4 * NR))),
+      )),
+    );
+    const transposedGroup = (g: number): Code => seq(
+      // Columns q + 4g .. q + 4g + 3 are rows of the stored Bᵀ; each holds k..k+3 contiguously.
+      set(row, add(add(get(src), mul(add(get(q), c(4 * g)), get(js))), mul(get(k), c(4)))),
+      ...r.map((x, i) => set(x, v128.load(i === 0 ? get(row) : add(get(row), mul(c(i), get(js)))))),
+      transpose4(r, t, o),
+      ...o.map((x, u) => v128.store(get(d), get(x), 4 * (u * NR + 4 * g))),
+    );
+    const transposed = seq(
+      set(kStart, i32.and(get(kc), c(-4))),
+      control.for(k, c(0), get(kStart), c(4), seq(
+        ...Array.from({ length: NV }, (_, g) => transposedGroup(g)),
+        set(d, add(get(d), c(16 * NR))),
+      )),
+    );
     return seq(
       set(d, get(dst)),
       control.for(q, c(0), get(nc), c(NR), seq(
         set(cols, minI(NR, i32.sub(get(nc), get(q)))),
-        control.for(k, c(0), get(kcPad), c(1), seq(
+        set(kStart, c(0)),
+        control.if(i32.eq(get(cols), c(NR)),
+          control.if(i32.eq(get(js), c(4)), untransposed, control.if(i32.eq(get(ks), c(4)), transposed))),
+        control.for(k, get(kStart), get(kcPad), c(1), seq(
           set(row, add(add(get(src), mul(get(k), get(ks))), mul(get(q), get(js)))),
-          control.if(both(both(i32.lt_s(get(k), get(kc)), i32.eq(get(cols), c(NR))), i32.eq(get(js), c(4))),
-            seq(...vectorCopy),
-            seq(...scalarCopy)),
+          ...scalarCopy,
           set(d, add(get(d), c(4 * NR))),
         )),
       )),
@@ -254,42 +355,8 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
     const i = f.local(I), j = f.local(I), row = f.local(I), nVec = f.local(I);
     const x = f.local(ValType.v128), x2 = f.local(ValType.v128);
     const s = f.local(ValType.f32), s2 = f.local(ValType.f32);
-    // Vector and scalar bodies of each activation, applied to local x (resp. s) in place.
-    const tanhV = (): Code => {
-      let p = f32x4.const(TANH_P[6]);
-      for (let n = 5; n >= 0; n--) p = f32x4.add(f32x4.mul(p, get(x2)), f32x4.const(TANH_P[n]));
-      let q = f32x4.const(TANH_Q[3]);
-      for (let n = 2; n >= 0; n--) q = f32x4.add(f32x4.mul(q, get(x2)), f32x4.const(TANH_Q[n]));
-      return seq(
-        set(x, f32x4.pmax(f32x4.pmin(get(x), f32x4.const(TANH_CLAMP)), f32x4.const(-TANH_CLAMP))),
-        set(x2, f32x4.mul(get(x), get(x))),
-        set(x, f32x4.div(f32x4.mul(p, get(x)), q)),
-      );
-    };
-    const tanhS = (): Code => {
-      let p = f32.const(TANH_P[6]);
-      for (let n = 5; n >= 0; n--) p = f32.add(f32.mul(p, get(s2)), f32.const(TANH_P[n]));
-      let q = f32.const(TANH_Q[3]);
-      for (let n = 2; n >= 0; n--) q = f32.add(f32.mul(q, get(s2)), f32.const(TANH_Q[n]));
-      return seq(
-        set(s, f32.max(f32.min(get(s), f32.const(TANH_CLAMP)), f32.const(-TANH_CLAMP))),
-        set(s2, f32.mul(get(s), get(s))),
-        set(s, f32.div(f32.mul(p, get(s)), q)),
-      );
-    };
-    // sigmoid(x) = (1 + tanh(x/2)) / 2
-    const actV: Code[] = [
-      [],
-      set(x, f32x4.pmax(f32x4.const(0), get(x))),
-      tanhV(),
-      seq(set(x, f32x4.mul(get(x), f32x4.const(0.5))), tanhV(), set(x, f32x4.add(f32x4.mul(get(x), f32x4.const(0.5)), f32x4.const(0.5)))),
-    ];
-    const actS: Code[] = [
-      [],
-      set(s, f32.max(f32.const(0), get(s))),
-      tanhS(),
-      seq(set(s, f32.mul(get(s), f32.const(0.5))), tanhS(), set(s, f32.add(f32.mul(get(s), f32.const(0.5)), f32.const(0.5)))),
-    ];
+    const actV: Code[] = [[], reluV(x), tanhV(x, x2), sigmoidV(x, x2)];
+    const actS: Code[] = [[], reluS(s), tanhS(s, s2), sigmoidS(s, s2)];
     const rowLoops = (code: number, withBias: boolean): Code => {
       const jBytes = mul(get(j), c(4));
       return seq(
@@ -317,6 +384,51 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
       control.for(i, c(0), get(M), c(1), seq(
         set(row, add(get(C), mul(mul(get(i), get(ldc)), c(4)))),
         ...variants,
+      )),
+    );
+  });
+
+  // lstmCell(z, ldz, cPrev, ldcPrev, c, tanhC, y, ldh, B, H): one LSTM step's cell for B rows (row strides
+  // in bytes). z row n holds the gate pre-activations [i | f | g | o] (4H); they are replaced by the
+  // activated gates (the gradient rule needs them), and
+  //   c = f·cPrev + i·g,  tanhC = tanh(c),  y = o·tanhC      (i, f, o = sigmoid; g = tanh)
+  // c, tanhC and y share one layout (row stride ldh). Four units per vector, scalar tail when H % 4 != 0.
+  m.func('lstmCell', [I, I, I, I, I, I, I, I, I, I], [], (f, [z, ldz, cPrev, ldcPrev, cOut, tanhC, y, ldh, B, H]) => {
+    const n = f.local(I), j = f.local(I), zRow = f.local(I), cpRow = f.local(I), hOff = f.local(I), gateBytes = f.local(I), hVec = f.local(I);
+    const vec = { i: f.local(ValType.v128), f: f.local(ValType.v128), g: f.local(ValType.v128), o: f.local(ValType.v128), c: f.local(ValType.v128), tmp: f.local(ValType.v128) };
+    const sca = { i: f.local(F), f: f.local(F), g: f.local(F), o: f.local(F), c: f.local(F), tmp: f.local(F) };
+    const col = (): Code => mul(get(j), c(4));
+    const zAt = (gate: number): Code => add(add(get(zRow), col()), gate === 0 ? c(0) : mul(get(gateBytes), c(gate)));
+    const outAt = (base: Local): Code => add(add(get(base), get(hOff)), col());
+    const body = (v: boolean): Code => {
+      const r = v ? vec : sca;
+      const load = v ? v128.load : f32.load;
+      const store = v ? v128.store : f32.store;
+      const fmul = v ? f32x4.mul : f32.mul;
+      const fadd = v ? f32x4.add : f32.add;
+      const sigmoid = v ? sigmoidV : sigmoidS;
+      const tanh = v ? tanhV : tanhS;
+      return seq(
+        set(r.i, load(zAt(0))), sigmoid(r.i, r.tmp), store(zAt(0), get(r.i)),
+        set(r.f, load(zAt(1))), sigmoid(r.f, r.tmp), store(zAt(1), get(r.f)),
+        set(r.g, load(zAt(2))), tanh(r.g, r.tmp), store(zAt(2), get(r.g)),
+        set(r.o, load(zAt(3))), sigmoid(r.o, r.tmp), store(zAt(3), get(r.o)),
+        set(r.c, fadd(fmul(get(r.f), load(add(get(cpRow), col()))), fmul(get(r.i), get(r.g)))),
+        store(outAt(cOut), get(r.c)),
+        tanh(r.c, r.tmp),
+        store(outAt(tanhC), get(r.c)),
+        store(outAt(y), fmul(get(r.o), get(r.c))),
+      );
+    };
+    return seq(
+      set(gateBytes, mul(get(H), c(4))),
+      set(hVec, i32.sub(get(H), c(3))), // j < H - 3  <=>  j + 4 <= H
+      control.for(n, c(0), get(B), c(1), seq(
+        set(zRow, add(get(z), mul(get(n), get(ldz)))),
+        set(cpRow, add(get(cPrev), mul(get(n), get(ldcPrev)))),
+        set(hOff, mul(get(n), get(ldh))),
+        control.for(j, c(0), get(hVec), c(4), body(true)),
+        control.for(j, i32.and(get(H), c(-4)), get(H), c(1), body(false)),
       )),
     );
   });

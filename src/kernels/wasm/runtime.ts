@@ -9,6 +9,7 @@ export interface GemmExports {
   gemm(transA: number, transB: number, M: number, N: number, K: number, alpha: number, A: number, lda: number,
     B: number, ldb: number, beta: number, C: number, ldc: number, scratch: number): void;
   biasAct(C: number, ldc: number, M: number, N: number, bias: number, act: number): void;
+  lstmCell(z: number, ldz: number, cPrev: number, ldcPrev: number, c: number, tanhC: number, y: number, ldh: number, B: number, H: number): void;
 }
 
 export interface WasmRuntime {
@@ -66,6 +67,37 @@ export function wasmRuntime(): WasmRuntime | null {
 }
 
 /**
+ * A float32 block inside the wasm memory: wasm kernels read and write it in place, with no copy.
+ * Where WebAssembly SIMD is unavailable this is an ordinary Float32Array.
+ *
+ * @example
+ * const w = allocateInWasm(64 * 256);   // weights that every LSTM step multiplies by
+ * w.set(initialWeights);
+ * // ... wasmGemm(..., w, 0, 256, ...) passes w by pointer ...
+ * freeInWasm(w);
+ */
+export function allocateInWasm(size: number): Float32Array {
+  const rt = wasmRuntime();
+  if (rt === null) return new Float32Array(size);
+  const address = rt.arena.alloc(4 * size);
+  const view = new Float32Array(rt.arena.memory.buffer, address, size);
+  view.fill(0); // a recycled block holds the previous owner's values
+  return view;
+}
+
+/** Return a block from `allocateInWasm`; arrays that do not live in the wasm memory are ignored. */
+export function freeInWasm(array: Float32Array): void {
+  const rt = wasmRuntime();
+  if (rt !== null && rt.arena.contains(array)) rt.arena.free(array.byteOffset);
+}
+
+/** True when `array` is a view over the wasm memory (wasm kernels take it without a copy). */
+export function isInWasmMemory(array: ArrayBufferView): boolean {
+  const rt = wasmRuntime();
+  return rt !== null && rt.arena.contains(array);
+}
+
+/**
  * V8 first runs wasm on its baseline compiler (Liftoff, ~10 GFLOP/s here) and re-compiles hot functions with
  * TurboFan (~40) once they have used a tiering budget. One small GEMM spends that budget for every function
  * the GEMM path calls, so the first real call already runs optimised code.
@@ -78,6 +110,9 @@ function warmUp(rt: WasmRuntime): void {
   for (let rep = 0; rep < 4; rep++) {
     rt.exports.gemm(rep & 1, (rep >> 1) & 1, n, n, n, 1, a, n, a, n, 0, c, n, rt.scratch);
     rt.exports.biasAct(c, n, n, n, 0, rep);
+    // One B = 24, H = 24 cell step: gate rows in c's block, cPrev / c / tanhC / y side by side in a's rows.
+    const H = n / 4;
+    rt.exports.lstmCell(c, 4 * n, a, 4 * n, a, a + 4 * H, a + 8 * H, 4 * n, H, H);
   }
   rt.arena.free(a);
   rt.arena.free(c);
