@@ -175,6 +175,7 @@ export class Tensor {
   logsumexp(axes?: number | number[], keepDims = false): Tensor { return ops.logsumexp(this, axes, keepDims); }
   expand(shape: Shape): Tensor { return ops.expand(this, shape); }
   reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  matmul(b: Tensor, options?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, options); }
   // indexing, softmax, losses and routing
   slice(begin: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor { return ops.slice(this, begin, end, step); }
   pad(padding: readonly (readonly [number, number])[], value = 0): Tensor { return ops.pad(this, padding, value); }

@@ -12,6 +12,7 @@ import { movementCases, reduceCases } from './cases/reduce-movement.ts';
 import { indexingCases } from './cases/indexing.ts';
 import { lossCases, routingCases } from './cases/loss-routing.ts';
 import { normalizationCases, recurrentCases } from './cases/recurrent-norm.ts';
+import { convCases, linalgCases } from './cases/linalg-conv.ts';
 
 const families: Record<string, GradCase[]> = {
   elementwise: elementwiseCases,
@@ -22,6 +23,8 @@ const families: Record<string, GradCase[]> = {
   routing: routingCases,
   recurrent: recurrentCases,
   normalization: normalizationCases,
+  linalg: linalgCases,
+  conv: convCases,
 };
 
 /** Ops recorded in the graph behind `outputs` (so a case cannot claim an op it never runs). */

@@ -1,6 +1,27 @@
 // Gradient rules: Convolution and pooling over sequences, channels-last [B, L, C] like Keras: conv1d, maxPool1d; and dropout.
 
 import type { ConvOps } from '../../tensor/ops/conv.ts';
-import type { GradRulesFor } from './types.ts';
+import { conv1dInputGrad, conv1dWeightGrad, dropoutWithMask, maxPool1dBackward } from '../../tensor/ops/conv.ts';
+import { sum } from '../../tensor/ops/reduce.ts';
+import { type GradRulesFor, notDifferentiable } from './types.ts';
 
-export const convRules: GradRulesFor<ConvOps> = {};
+const backwardKernel = notDifferentiable('backward kernel: netmoe computes first-order gradients only');
+
+export const convRules: GradRulesFor<ConvOps> = {
+  // conv1d: dx[b, l, c] = Σ_{t,k: t·s+k-pad = l} Σ_o dy[b, t, o]·w[k, c, o]; dw[k, c, o] = Σ_{b,t} x[b, t·s+k-pad, c]·dy[b, t, o]; db = Σ_{b,t} dy
+  conv1d: ([dy], { inputs, attrs: { stride, padLeft }, needsGrad }) => {
+    const [x, w] = inputs;
+    return [
+      needsGrad[0] ? conv1dInputGrad(dy!, w, { stride, padLeft, inLength: x.shape[1] }) : null,
+      needsGrad[1] ? conv1dWeightGrad(x, dy!, { stride, padLeft, kernelSize: w.shape[0] }) : null,
+      inputs.length > 2 && needsGrad[2] ? sum(dy!, [0, 1]) : null,
+    ];
+  },
+  conv1dInputGrad: backwardKernel,
+  conv1dWeightGrad: backwardKernel,
+  // maxPool1d: dx = dy at each window's (first) argmax, 0 elsewhere (summed where windows overlap)
+  maxPool1d: ([dy], { inputs: [x], saved: [argmax] }) => [maxPool1dBackward(dy!, argmax, x.shape[1])],
+  maxPool1dBackward: backwardKernel,
+  // dropoutWithMask: y = x·m/(1-rate) is linear in x => dx = dy·m/(1-rate), the same op on dy; the mask gets none
+  dropoutWithMask: ([dy], { inputs: [, mask], attrs: { rate }, needsGrad }) => [needsGrad[0] ? dropoutWithMask(dy!, mask, rate) : null, null],
+};
