@@ -1,0 +1,57 @@
+// `npm run classify -- --model <dir> <capture.pcap>`: one line per flow with its predicted class and the gate weights.
+
+import { join } from 'node:path';
+import { extractFeatures, readFlows } from '../data/index.ts';
+import { loadModelDir } from '../train/model-dir.ts';
+import { evaluate } from '../train/trainer.ts';
+import { type FlagSpec, UsageError, parseFlags, runMain, usage } from './args.ts';
+
+const SPEC = {
+  model: { type: 'string', value: '<dir>', description: 'model directory written by npm run train' },
+  json: { type: 'boolean', description: 'one JSON object per flow (JSON Lines) instead of a table' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} satisfies Record<string, FlagSpec>;
+
+const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
+
+async function main(): Promise<void> {
+  const { flags, positionals } = parseFlags(process.argv.slice(2), SPEC, { positionals: true });
+  if (flags.help) {
+    console.log(usage('npm run classify --', '--model <dir> <capture.pcap|pcapng>', SPEC));
+    return;
+  }
+  if (!flags.model) throw new UsageError('--model <dir> is required');
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one capture file, got ${positionals.length}`);
+  const capture = positionals[0];
+  const { model, meta, standardiser } = loadModelDir(flags.model.endsWith('model') ? flags.model : join(flags.model, 'model'));
+  const { flows, warnings } = await readFlows(capture);
+  for (const w of warnings.slice(0, 5)) console.error(`warning: ${w.file}: at byte ${w.offset}: ${w.message}`);
+  if (flows.length === 0) {
+    console.error(`${capture}: no IP flows found`);
+    return;
+  }
+  const features = extractFeatures(flows, meta.featureSet);
+  const F = features.cols;
+  const x = standardiser.transform(features.data);
+  const C = meta.classNames.length;
+  const result = evaluate(model, { x, y: new Int32Array(flows.length) }, F, C);
+  const experts = model.expertNames;
+  flows.forEach((flow, i) => {
+    const label = meta.classNames[result.predictions[i]];
+    const confidence = result.probs[i * C + result.predictions[i]];
+    const gates = result.gates ? Array.from(result.gates.subarray(i * experts.length, (i + 1) * experts.length)) : null;
+    const proto = PROTOCOLS[flow.protocol] ?? String(flow.protocol);
+    if (flags.json) {
+      console.log(JSON.stringify({
+        flow: flow.id, protocol: proto, client: `${flow.clientIp}:${flow.clientPort}`, server: `${flow.serverIp}:${flow.serverPort}`,
+        packets: flow.packetsClientToServer + flow.packetsServerToClient, label, confidence,
+        gates: gates ? Object.fromEntries(experts.map((e, k) => [e, gates[k]])) : null,
+      }));
+    } else {
+      const gateText = gates ? '  gates ' + experts.map((e, k) => `${e} ${gates[k].toFixed(2)}`).join(' ') : '';
+      console.log(`${proto.padEnd(4)} ${`${flow.clientIp}:${flow.clientPort}`.padEnd(22)} -> ${`${flow.serverIp}:${flow.serverPort}`.padEnd(22)} ${label.padEnd(16)} ${(100 * confidence).toFixed(1).padStart(5)}%${gateText}`);
+    }
+  });
+}
+
+await runMain('classify', main);

@@ -1,0 +1,235 @@
+// The training loop: seeded mini-batches, validation each epoch, early stopping with best-model restore, resumable.
+
+import type { ProbabilisticClassifier } from '../models/dcl-moe.ts';
+import { Rng } from '../tensor/random.ts';
+import { emptyTensor, type Tensor } from '../tensor/tensor.ts';
+import { tidy } from '../tensor/storage.ts';
+import { noGrad } from '../autograd/grad-mode.ts';
+import { nllFromProbs } from '../tensor/ops/loss.ts';
+import { reseedDropout } from '../layers/dropout.ts';
+import { Adam, AdamW, Sgd, type Optimizer } from '../optim/index.ts';
+import { applyL2Penalty, clipGradNorm, l2PenaltyValue } from '../optim/regularisation.ts';
+import { type TabularData, type TabularSplit, splitSize } from './dataset.ts';
+import { argmaxRows } from './metrics.ts';
+import { ProgressBar } from './progress.ts';
+import type { EpochRecord } from './report-html.ts';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** λ of Eq. 8: λ Σ ||w||² over the weights (not biases). */
+  l2: number;
+  seed: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  /** Stop after this many epochs without a lower validation loss (0 = never stop early). */
+  patience: number;
+  /** Clip the global gradient norm (0 = off). */
+  clipNorm: number;
+  /** Show the progress bar (it is silent when stderr is not a TTY anyway). */
+  progress: boolean;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  epochs: 30,
+  batchSize: 64,
+  lr: 1e-3,
+  l2: 1e-4,
+  seed: 42,
+  optimizer: 'adam',
+  patience: 5,
+  clipNorm: 0,
+  progress: true,
+};
+
+export interface EvaluationResult {
+  loss: number;
+  accuracy: number;
+  /** Class probabilities [N, C]. */
+  probs: Float32Array;
+  /** Gate weights [N, E] (MoE models), else null. */
+  gates: Float32Array | null;
+  predictions: Int32Array;
+}
+
+/** Hooks the trainer calls so the CLI can checkpoint and print without the loop knowing about files. */
+export interface TrainHooks {
+  /** After each epoch, with whether it is the best so far; save the model / the resume state here. */
+  onEpochEnd?(record: EpochRecord, isBest: boolean, state: ResumeState): void;
+  log?(line: string): void;
+}
+
+/** What a resumed run needs besides the weights: the epoch reached, history, early-stopping state. */
+export interface ResumeState {
+  epoch: number;
+  history: EpochRecord[];
+  bestValLoss: number;
+  epochsWithoutImprovement: number;
+  bestWeights: Float32Array[] | null;
+}
+
+/** Copy rows `indices[start..end)` of a split into a pooled batch tensor (+ labels). */
+function gatherBatch(split: TabularSplit, F: number, indices: Int32Array | null, start: number, end: number): { x: Tensor; y: Tensor } {
+  const n = end - start;
+  const x = emptyTensor([n, F], 'float32');
+  const y = emptyTensor([n], 'int32');
+  const xs = x.values;
+  const ys = y.values;
+  for (let i = 0; i < n; i++) {
+    const row = indices ? indices[start + i] : start + i;
+    xs.set(split.x.subarray(row * F, row * F + F), i * F);
+    ys[i] = split.y[row];
+  }
+  return { x, y };
+}
+
+function snapshot(model: ProbabilisticClassifier): Float32Array[] {
+  return model.parameters().map((p) => Float32Array.from(p.values));
+}
+
+function restore(model: ProbabilisticClassifier, weights: Float32Array[]): void {
+  model.parameters().forEach((p, i) => p.values.set(weights[i]));
+}
+
+export function createOptimizer(model: ProbabilisticClassifier, config: TrainConfig): Optimizer {
+  const params = model.namedParameters();
+  switch (config.optimizer) {
+    case 'adam':
+      return new Adam(params, { lr: config.lr });
+    case 'adamw':
+      return new AdamW(params, { lr: config.lr });
+    case 'sgd':
+      return new Sgd(params, { lr: config.lr, momentum: 0.9 });
+    default:
+      return config.optimizer satisfies never;
+  }
+}
+
+/** Loss, accuracy, probabilities and gates over a whole split, in eval mode and without a graph. */
+export function evaluate(model: ProbabilisticClassifier, split: TabularSplit, F: number, C: number, l2 = 0, batchSize = 1024): EvaluationResult {
+  const n = splitSize(split, F);
+  const probs = new Float32Array(n * C);
+  let gates: Float32Array | null = null;
+  let nll = 0;
+  const wasTraining = model.isTraining;
+  model.eval();
+  noGrad(() => {
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(n, start + batchSize);
+      tidy(() => {
+        const batch = gatherBatch(split, F, null, start, end);
+        const out = model.predict(batch.x);
+        nll += nllFromProbs(out.probs, batch.y).item() * (end - start);
+        probs.set(out.probs.values, start * C);
+        if (out.gates) {
+          const E = out.gates.shape[1];
+          gates ??= new Float32Array(n * E);
+          gates.set(out.gates.values, start * E);
+        }
+      });
+    }
+  });
+  model.train(wasTraining);
+  const predictions = argmaxRows(probs, n, C);
+  let correct = 0;
+  for (let i = 0; i < n; i++) if (predictions[i] === split.y[i]) correct++;
+  return { loss: n > 0 ? nll / n + l2PenaltyValue(model.namedParameters(), l2) : NaN, accuracy: n > 0 ? correct / n : 0, probs, gates, predictions };
+}
+
+export class NonFiniteLossError extends Error {}
+
+/**
+ * Train `model` on `data.train`, validating on `data.validation` after every epoch; stop early when the
+ * validation loss has not improved for `patience` epochs and restore the best weights.
+ *
+ * Determinism: the shuffle of epoch e and the dropout masks of epoch e come from streams derived from
+ * (seed, e), so a run resumed at epoch e continues exactly as the uninterrupted run would have.
+ */
+export function train(
+  model: ProbabilisticClassifier,
+  data: TabularData,
+  config: TrainConfig,
+  optimizer: Optimizer,
+  hooks: TrainHooks = {},
+  resume?: ResumeState,
+): ResumeState {
+  const F = data.numFeatures;
+  const C = data.classNames.length;
+  const n = splitSize(data.train, F);
+  const params = model.namedParameters();
+  const log = hooks.log ?? ((line: string) => console.log(line));
+  const state: ResumeState = resume ?? { epoch: 0, history: [], bestValLoss: Infinity, epochsWithoutImprovement: 0, bestWeights: null };
+  const batches = Math.ceil(n / config.batchSize);
+  const order = new Int32Array(n);
+
+  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+    model.train();
+    reseedDropout(model, config.seed, epoch);
+    for (let i = 0; i < n; i++) order[i] = i;
+    new Rng(`${config.seed}/shuffle/${epoch}`).shuffle(order);
+    const bar = new ProgressBar(`epoch ${String(epoch).padStart(String(config.epochs).length)}/${config.epochs}`, batches);
+    const started = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let b = 0; b < batches; b++) {
+      const start = b * config.batchSize;
+      const end = Math.min(n, start + config.batchSize);
+      const { loss, hits } = tidy(() => {
+        const batch = gatherBatch(data.train, F, order, start, end);
+        model.zeroGrad();
+        const { probs } = model.predict(batch.x);
+        const nll = nllFromProbs(probs, batch.y);
+        nll.backward();
+        const penalty = applyL2Penalty(params, config.l2);
+        if (config.clipNorm > 0) clipGradNorm(params, config.clipNorm);
+        optimizer.step();
+        const predicted = argmaxRows(probs.values, end - start, C);
+        let hits = 0;
+        for (let i = 0; i < end - start; i++) if (predicted[i] === batch.y.values[i]) hits++;
+        return { loss: nll.item() + penalty, hits };
+      });
+      if (!Number.isFinite(loss)) {
+        throw new NonFiniteLossError(
+          `training stopped: the loss became ${loss} at epoch ${epoch}, batch ${b + 1}/${batches}. ` +
+            `Try a lower learning rate (--lr, now ${config.lr}) or check the input features for extreme values.`,
+        );
+      }
+      lossSum += loss * (end - start);
+      correct += hits;
+      seen += end - start;
+      if (config.progress) bar.update(b + 1, seen, { loss: lossSum / seen, accuracy: correct / seen });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const val = evaluate(model, data.validation, F, C, config.l2);
+    const record: EpochRecord = {
+      epoch,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      valLoss: val.loss,
+      valAccuracy: val.accuracy,
+      seconds,
+      samplesPerSecond: seen / seconds,
+    };
+    state.history.push(record);
+    state.epoch = epoch;
+    const isBest = val.loss < state.bestValLoss;
+    if (isBest) {
+      state.bestValLoss = val.loss;
+      state.epochsWithoutImprovement = 0;
+      state.bestWeights = snapshot(model);
+    } else {
+      state.epochsWithoutImprovement++;
+    }
+    const extra = `  | val loss ${val.loss.toFixed(4)}  val acc ${(100 * val.accuracy).toFixed(2)}%${isBest ? '  *' : ''}`;
+    if (config.progress) bar.done(seen, { loss: record.trainLoss, accuracy: record.trainAccuracy }, extra);
+    else log(`epoch ${epoch}/${config.epochs} loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}%${extra}`);
+    hooks.onEpochEnd?.(record, isBest, state);
+    if (config.patience > 0 && state.epochsWithoutImprovement >= config.patience) {
+      log(`early stopping: validation loss has not improved for ${config.patience} epochs`);
+      break;
+    }
+  }
+  if (state.bestWeights) restore(model, state.bestWeights);
+  return state;
+}
