@@ -21,7 +21,7 @@ export function parseFlags<S extends Record<string, FlagSpec>>(
 ): { flags: { [K in keyof S]?: S[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] } {
   const config: ParseArgsConfig = {
     args: argv,
-    options: Object.fromEntries(Object.entries(spec).map(([name, f]) => [name, { type: f.type, short: f.short }])),
+    options: Object.fromEntries(Object.entries(spec).map(([name, f]) => [name, f.short ? { type: f.type, short: f.short } : { type: f.type }])),
     strict: true,
     allowPositionals: options.positionals ?? false,
   };

@@ -121,7 +121,7 @@ export abstract class Module {
     walk(this, '');
     const ownCount = (m: Module): number => [...m.ownParameters.values()].reduce((n, p) => n + p.tensor.size, 0);
     const rows = trace
-      .filter((t) => t.module !== this)
+      .filter((t) => t.module !== this && t.module.children.size === 0) // leaf layers, as Keras lists them
       .map((t) => [`${paths.get(t.module) || '?'} (${t.module.constructor.name})`, `(None, ${t.outputShape.slice(1).join(', ')})`, String(ownCount(t.module))]);
     const header = ['Layer (type)', 'Output shape', 'Param #'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
