@@ -129,7 +129,7 @@ describe('matmul', () => {
     for (let i = 0; i < 2; i++) {
       for (let j = 0; j < 3; j++) {
         const expected = referenceGemm(false, false, 3, 5, 4, 1, av, i * 12, 4, bv, j * 20, 5, 0, new Float64Array(15), 0, 5);
-        expectAllClose(nm.reshape(y, [6, 15]).toArray()[i * 3 + j] as number[], expected, 1e-12, 1e-12);
+        expectAllClose((nm.reshape(y, [6, 15]).toArray() as number[][])[i * 3 + j], expected, 1e-12, 1e-12);
       }
     }
   });
