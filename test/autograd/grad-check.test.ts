@@ -11,7 +11,7 @@ import { elementwiseCases } from './cases/elementwise.ts';
 import { movementCases, reduceCases } from './cases/reduce-movement.ts';
 import { indexingCases } from './cases/indexing.ts';
 import { lossCases, routingCases } from './cases/loss-routing.ts';
-import { normalizationCases, recurrentCases } from './cases/recurrent-norm.ts';
+import { attentionCases, normalizationCases, recurrentCases } from './cases/recurrent-norm.ts';
 import { convCases, linalgCases } from './cases/linalg-conv.ts';
 
 const families: Record<string, GradCase[]> = {
@@ -23,6 +23,7 @@ const families: Record<string, GradCase[]> = {
   routing: routingCases,
   recurrent: recurrentCases,
   normalization: normalizationCases,
+  attention: attentionCases,
   linalg: linalgCases,
   conv: convCases,
 };

@@ -7,6 +7,7 @@ export * from './linalg.ts';
 export * from './conv.ts';
 export * from './normalization.ts';
 export * from './recurrent.ts';
+export * from './attention.ts';
 export * from './loss.ts';
 export * from './routing.ts';
 export { backward } from '../../autograd/backward.ts';

@@ -1,8 +1,8 @@
-// Gradient-check cases for the fused LSTM (every input, every output, long sequences) and layerNorm.
+// Gradient-check cases for the fused LSTM (every input, every output, long sequences), layerNorm and attention.
 
 import * as nm from '../../../src/index.ts';
 import type { Tensor } from '../../../src/tensor/tensor.ts';
-import { type GradCase, normal64 } from '../../helpers/grad-case.ts';
+import { type GradCase, constant64, normal64 } from '../../helpers/grad-case.ts';
 
 /** LSTM inputs x: [B, T, F], wIh: [F, 4H], wHh: [H, 4H], b: [4H]; weights at scale 0.5 keep the gates off saturation. */
 function lstmInputs(B: number, T: number, F: number, H: number, seed: number): Tensor[] {
@@ -86,5 +86,26 @@ export const normalizationCases: GradCase[] = [
     ops: ['layerNorm', 'permute'],
     inputs: () => [normal64([4, 3], 231), normal64([4], 232), normal64([4], 233)],
     fn: (x, gamma, beta) => nm.layerNorm(nm.transpose(x), gamma, beta),
+  },
+];
+
+export const attentionCases: GradCase[] = [
+  {
+    name: 'attention [2, 3, 4] x [2, 5, 4] -> [2, 3, 3], no mask',
+    ops: ['matmul', 'softmax', 'mul'],
+    inputs: () => [normal64([2, 3, 4], 301), normal64([2, 5, 4], 302), normal64([2, 5, 3], 303)],
+    fn: (q, k, v) => nm.scaledDotProductAttention(q, k, v),
+  },
+  {
+    name: 'attention with a broadcast padding mask [2, 1, 5], scale 0.7',
+    ops: ['matmul', 'softmax', 'where'],
+    inputs: () => [normal64([2, 3, 4], 311), normal64([2, 5, 4], 312), normal64([2, 5, 3], 313), constant64([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], [2, 1, 5])],
+    fn: (q, k, v, mask) => nm.scaledDotProductAttention(q, k, v, { mask, scale: 0.7 }),
+  },
+  {
+    name: 'self-attention fan-out (q = k = v = x), batch 1, causal mask, odd sizes',
+    ops: ['matmul', 'softmax', 'where'],
+    inputs: () => [normal64([1, 5, 3], 321), constant64([1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1], [5, 5])],
+    fn: (x, mask) => nm.scaledDotProductAttention(x, x, x, { mask }),
   },
 ];
