@@ -35,7 +35,37 @@ function lstmCases(B: number, T: number, F: number, H: number): BenchCase[] {
           clearGrads(params);
         }),
     },
+    {
+      name: `lstm unrolled (ops) forward+backward ${shape}`,
+      flops: 3 * forwardFlops,
+      fn: () =>
+        nm.tidy(() => {
+          unrolledLstm(x, wIh, wHh, b).backward(dy);
+          clearGrads(params);
+        }),
+    },
   ];
+}
+
+/**
+ * The same LSTM unrolled into primitive ops (matmul, slice, sigmoid, tanh, mul, add, concat): what the fused op
+ * saves (~15 T graph nodes and their tensors per call). Also in test/kernels/recurrent.test.ts, as a spec.
+ */
+function unrolledLstm(x: Tensor, wIh: Tensor, wHh: Tensor, b: Tensor): Tensor {
+  const [B, T] = x.shape;
+  const H = wHh.shape[0];
+  const xw = nm.add(nm.matmul(x, wIh), b);
+  let h = nm.zeros([B, H]);
+  let c = nm.zeros([B, H]);
+  const hs: Tensor[] = [];
+  for (let t = 0; t < T; t++) {
+    const z = nm.add(nm.reshape(nm.slice(xw, [0, t, 0], [B, t + 1, 4 * H]), [B, 4 * H]), nm.matmul(h, wHh));
+    const gate = (k: number): Tensor => nm.slice(z, [0, k * H], [B, (k + 1) * H]);
+    c = nm.add(nm.mul(nm.sigmoid(gate(1)), c), nm.mul(nm.sigmoid(gate(0)), nm.tanh(gate(2))));
+    h = nm.mul(nm.sigmoid(gate(3)), nm.tanh(c));
+    hs.push(nm.reshape(h, [B, 1, H]));
+  }
+  return nm.concat(hs, 1);
 }
 
 function layerNormCases(rows: number, D: number): BenchCase[] {

@@ -1,5 +1,5 @@
 // Value tests for the fused LSTM: a step by hand, the fused kernel against plain-loop references (float32 and
-// float64), strided inputs, and float32 gradients against float64 ones.
+// float64), strided inputs, BPTT against autograd through the unrolled LSTM, float32 gradients against float64.
 
 import { describe, expect, it } from 'vitest';
 import * as nm from '../../src/index.ts';
@@ -146,7 +146,49 @@ describe('lstm forward', () => {
   });
 });
 
+/**
+ * The same LSTM unrolled into primitive ops (matmul, slice, sigmoid, tanh, mul, add, concat): autograd gives
+ * its gradients through ~15 T graph nodes, an independent check of the hand-written BPTT.
+ */
+function unrolledLstm(x: Tensor, wIh: Tensor, wHh: Tensor, b: Tensor, h0: Tensor, c0: Tensor): Tensor[] {
+  const [B, T] = x.shape;
+  const H = wHh.shape[0];
+  const xw = nm.add(nm.matmul(x, wIh), b); // [B, T, 4H]: the input side of every step
+  let h = h0;
+  let c = c0;
+  const hs: Tensor[] = [];
+  for (let t = 0; t < T; t++) {
+    const z = nm.add(nm.reshape(nm.slice(xw, [0, t, 0], [B, t + 1, 4 * H]), [B, 4 * H]), nm.matmul(h, wHh));
+    const gate = (k: number): Tensor => nm.slice(z, [0, k * H], [B, (k + 1) * H]); // Keras order i, f, c, o
+    c = nm.add(nm.mul(nm.sigmoid(gate(1)), c), nm.mul(nm.sigmoid(gate(0)), nm.tanh(gate(2))));
+    h = nm.mul(nm.sigmoid(gate(3)), nm.tanh(c));
+    hs.push(nm.reshape(h, [B, 1, H]));
+  }
+  return [nm.concat(hs, 1), h, c];
+}
+
 describe('lstm backward', () => {
+  it('matches autograd through the LSTM unrolled into primitive ops (float64, every input and output)', () => {
+    const [B, T, F, H] = [3, 6, 2, 5];
+    const run = (fused: boolean): number[][] => {
+      const rng = new nm.Rng(123);
+      const p = (shape: number[], std: number): Tensor => nm.randn(shape, { rng, dtype: 'float64', std, requiresGrad: true });
+      const inputs = [p([B, T, F], 1), p([F, 4 * H], 0.5), p([H, 4 * H], 0.5), p([4 * H], 0.5), p([B, H], 1), p([B, H], 1)];
+      const [x, wIh, wHh, b, h0, c0] = inputs;
+      let outputs: Tensor[];
+      if (fused) {
+        const { y, hT, cT } = nm.lstm(x, wIh, wHh, b, { h0, c0 });
+        outputs = [y, hT, cT];
+      } else outputs = unrolledLstm(x, wIh, wHh, b, h0, c0);
+      const upstream = outputs.map((y) => nm.randn(y.shape, { rng, dtype: 'float64' }));
+      outputs.map((y, k) => nm.sum(nm.mul(y, upstream[k]))).reduce((a, l) => nm.add(a, l)).backward();
+      return [...outputs.map((y) => y.toFlatArray()), ...inputs.map((t) => t.grad!.toFlatArray())];
+    };
+    const fused = run(true);
+    const unrolled = run(false);
+    fused.forEach((values, k) => expectAllClose(values, unrolled[k], 1e-10, 1e-12));
+  });
+
   it('float32 gradients match float64 ones (every input, upstream on y, hT and cT)', () => {
     const [B, T, F, H] = [3, 6, 2, 5];
     const grads = (dtype: DType): number[][] => {
