@@ -12,7 +12,7 @@ import { emptyTensor } from '../../tensor/tensor.ts';
 import { acquireArray, releaseArray } from '../../tensor/storage.ts';
 import type { ConvOps } from '../../tensor/ops/conv.ts';
 import type { KernelsFor } from '../backend.ts';
-import { gemm } from './gemm.ts';
+import { gemm, type GemmFn } from './gemm.ts';
 import { contiguousValues } from './strided.ts';
 
 /** Window geometry shared by the three conv1d kernels. */
@@ -65,118 +65,123 @@ function col2im(dcols: TypedArray, g: Windows, dx: TypedArray): void {
   }
 }
 
-export const convKernels: KernelsFor<ConvOps> = {
-  // x: [B, L, C_in], w: [K, C_in, C_out], b: [C_out] -> y: [B, L_out, C_out]
-  conv1d: ([x, w, b], { stride, padLeft, outLength }) => {
-    const [B, L, inChannels] = x.shape;
-    const [K, , outChannels] = w.shape;
-    const g: Windows = { B, L, inChannels, K, stride, padLeft, outLength };
-    const y = emptyTensor([B, outLength, outChannels], x.dtype);
-    const rows = B * outLength;
-    const depth = K * inChannels;
-    const cols = acquireArray(x.dtype, rows * depth, false) as FloatArray;
-    im2col(contiguousValues(x), g, cols);
-    const bias = b ? (contiguousValues(b) as FloatArray) : null;
-    const ws = contiguousValues(w) as FloatArray;
-    gemm(false, false, rows, outChannels, depth, 1, cols, 0, depth, ws, 0, outChannels, 0, y.values as FloatArray, 0, outChannels, {
-      bias,
-      biasOff: 0,
-      activation: 'none',
-    });
-    releaseArray(x.dtype, cols);
-    return { outputs: [y] };
-  },
+/** The conv kernels over a given GEMM (as linalgKernelsWith): `convKernelsWith(wasmGemm)` reuses im2col / col2im. */
+export function convKernelsWith(gemm: GemmFn): KernelsFor<ConvOps> {
+  return {
+    // x: [B, L, C_in], w: [K, C_in, C_out], b: [C_out] -> y: [B, L_out, C_out]
+    conv1d: ([x, w, b], { stride, padLeft, outLength }) => {
+      const [B, L, inChannels] = x.shape;
+      const [K, , outChannels] = w.shape;
+      const g: Windows = { B, L, inChannels, K, stride, padLeft, outLength };
+      const y = emptyTensor([B, outLength, outChannels], x.dtype);
+      const rows = B * outLength;
+      const depth = K * inChannels;
+      const cols = acquireArray(x.dtype, rows * depth, false) as FloatArray;
+      im2col(contiguousValues(x), g, cols);
+      const bias = b ? (contiguousValues(b) as FloatArray) : null;
+      const ws = contiguousValues(w) as FloatArray;
+      gemm(false, false, rows, outChannels, depth, 1, cols, 0, depth, ws, 0, outChannels, 0, y.values as FloatArray, 0, outChannels, {
+        bias,
+        biasOff: 0,
+        activation: 'none',
+      });
+      releaseArray(x.dtype, cols);
+      return { outputs: [y] };
+    },
 
-  // dy: [B, L_out, C_out], w: [K, C_in, C_out] -> dx: [B, L, C_in]
-  conv1dInputGrad: ([dy, w], { stride, padLeft, inLength }) => {
-    const [B, outLength, outChannels] = dy.shape;
-    const [K, inChannels] = w.shape;
-    const g: Windows = { B, L: inLength, inChannels, K, stride, padLeft, outLength };
-    const rows = B * outLength;
-    const depth = K * inChannels;
-    // dcols [B·L_out, K·C_in] = dy [B·L_out, C_out] · wᵀ (w read as [K·C_in, C_out], transposed by the GEMM)
-    const dcols = acquireArray(dy.dtype, rows * depth, false) as FloatArray;
-    gemm(false, true, rows, depth, outChannels, 1, contiguousValues(dy) as FloatArray, 0, outChannels, contiguousValues(w) as FloatArray, 0, outChannels, 0, dcols, 0, depth);
-    const dx = emptyTensor([B, inLength, inChannels], dy.dtype, true);
-    col2im(dcols, g, dx.values);
-    releaseArray(dy.dtype, dcols);
-    return { outputs: [dx] };
-  },
+    // dy: [B, L_out, C_out], w: [K, C_in, C_out] -> dx: [B, L, C_in]
+    conv1dInputGrad: ([dy, w], { stride, padLeft, inLength }) => {
+      const [B, outLength, outChannels] = dy.shape;
+      const [K, inChannels] = w.shape;
+      const g: Windows = { B, L: inLength, inChannels, K, stride, padLeft, outLength };
+      const rows = B * outLength;
+      const depth = K * inChannels;
+      // dcols [B·L_out, K·C_in] = dy [B·L_out, C_out] · wᵀ (w read as [K·C_in, C_out], transposed by the GEMM)
+      const dcols = acquireArray(dy.dtype, rows * depth, false) as FloatArray;
+      gemm(false, true, rows, depth, outChannels, 1, contiguousValues(dy) as FloatArray, 0, outChannels, contiguousValues(w) as FloatArray, 0, outChannels, 0, dcols, 0, depth);
+      const dx = emptyTensor([B, inLength, inChannels], dy.dtype, true);
+      col2im(dcols, g, dx.values);
+      releaseArray(dy.dtype, dcols);
+      return { outputs: [dx] };
+    },
 
-  // x: [B, L, C_in], dy: [B, L_out, C_out] -> dw: [K, C_in, C_out]
-  conv1dWeightGrad: ([x, dy], { stride, padLeft, kernelSize: K }) => {
-    const [B, L, inChannels] = x.shape;
-    const [, outLength, outChannels] = dy.shape;
-    const g: Windows = { B, L, inChannels, K, stride, padLeft, outLength };
-    const rows = B * outLength;
-    const depth = K * inChannels;
-    const cols = acquireArray(x.dtype, rows * depth, false) as FloatArray;
-    im2col(contiguousValues(x), g, cols);
-    // dw [K·C_in, C_out] = colsᵀ [K·C_in, B·L_out] · dy [B·L_out, C_out]: the batch is the GEMM's inner dim.
-    const dw = emptyTensor([K, inChannels, outChannels], x.dtype);
-    gemm(true, false, depth, outChannels, rows, 1, cols, 0, depth, contiguousValues(dy) as FloatArray, 0, outChannels, 0, dw.values as FloatArray, 0, outChannels);
-    releaseArray(x.dtype, cols);
-    return { outputs: [dw] };
-  },
+    // x: [B, L, C_in], dy: [B, L_out, C_out] -> dw: [K, C_in, C_out]
+    conv1dWeightGrad: ([x, dy], { stride, padLeft, kernelSize: K }) => {
+      const [B, L, inChannels] = x.shape;
+      const [, outLength, outChannels] = dy.shape;
+      const g: Windows = { B, L, inChannels, K, stride, padLeft, outLength };
+      const rows = B * outLength;
+      const depth = K * inChannels;
+      const cols = acquireArray(x.dtype, rows * depth, false) as FloatArray;
+      im2col(contiguousValues(x), g, cols);
+      // dw [K·C_in, C_out] = colsᵀ [K·C_in, B·L_out] · dy [B·L_out, C_out]: the batch is the GEMM's inner dim.
+      const dw = emptyTensor([K, inChannels, outChannels], x.dtype);
+      gemm(true, false, depth, outChannels, rows, 1, cols, 0, depth, contiguousValues(dy) as FloatArray, 0, outChannels, 0, dw.values as FloatArray, 0, outChannels);
+      releaseArray(x.dtype, cols);
+      return { outputs: [dw] };
+    },
 
-  // x: [B, L, C] -> y: [B, L_out, C], argmax (saved): [B, L_out, C] int32 time indices into x
-  maxPool1d: ([x], { poolSize, stride }) => {
-    const [B, L, C] = x.shape;
-    const outLength = Math.floor((L - poolSize) / stride) + 1;
-    const xs = contiguousValues(x);
-    const y = emptyTensor([B, outLength, C], x.dtype);
-    const argmax = emptyTensor([B, outLength, C], 'int32');
-    const ys = y.values;
-    const am = argmax.values;
-    // Rows of C channels are contiguous: compare whole rows, window position by window position.
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < outLength; t++) {
-        const out = (b * outLength + t) * C;
-        const l0 = t * stride;
-        for (let c = 0, p = (b * L + l0) * C; c < C; c++) {
-          ys[out + c] = xs[p + c];
-          am[out + c] = l0;
-        }
-        for (let l = l0 + 1; l < l0 + poolSize; l++) {
-          const p = (b * L + l) * C;
-          for (let c = 0; c < C; c++) {
-            // Strict '>' keeps the lowest index at ties.
-            if (xs[p + c] > ys[out + c]) {
-              ys[out + c] = xs[p + c];
-              am[out + c] = l;
+    // x: [B, L, C] -> y: [B, L_out, C], argmax (saved): [B, L_out, C] int32 time indices into x
+    maxPool1d: ([x], { poolSize, stride }) => {
+      const [B, L, C] = x.shape;
+      const outLength = Math.floor((L - poolSize) / stride) + 1;
+      const xs = contiguousValues(x);
+      const y = emptyTensor([B, outLength, C], x.dtype);
+      const argmax = emptyTensor([B, outLength, C], 'int32');
+      const ys = y.values;
+      const am = argmax.values;
+      // Rows of C channels are contiguous: compare whole rows, window position by window position.
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < outLength; t++) {
+          const out = (b * outLength + t) * C;
+          const l0 = t * stride;
+          for (let c = 0, p = (b * L + l0) * C; c < C; c++) {
+            ys[out + c] = xs[p + c];
+            am[out + c] = l0;
+          }
+          for (let l = l0 + 1; l < l0 + poolSize; l++) {
+            const p = (b * L + l) * C;
+            for (let c = 0; c < C; c++) {
+              // Strict '>' keeps the lowest index at ties.
+              if (xs[p + c] > ys[out + c]) {
+                ys[out + c] = xs[p + c];
+                am[out + c] = l;
+              }
             }
           }
         }
       }
-    }
-    return { outputs: [y], saved: [argmax] };
-  },
+      return { outputs: [y], saved: [argmax] };
+    },
 
-  // dy: [B, L_out, C], argmax: [B, L_out, C] -> dx: [B, L, C]
-  maxPool1dBackward: ([dy, argmax], { inLength }) => {
-    const [B, outLength, C] = dy.shape;
-    const dx = emptyTensor([B, inLength, C], dy.dtype, true);
-    const dxs = dx.values;
-    const dys = contiguousValues(dy);
-    const am = contiguousValues(argmax);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < outLength; t++) {
-        const row = (b * outLength + t) * C;
-        // `+=`: with stride < poolSize, overlapping windows can pick the same element.
-        for (let c = 0; c < C; c++) dxs[(b * inLength + am[row + c]) * C + c] += dys[row + c];
+    // dy: [B, L_out, C], argmax: [B, L_out, C] -> dx: [B, L, C]
+    maxPool1dBackward: ([dy, argmax], { inLength }) => {
+      const [B, outLength, C] = dy.shape;
+      const dx = emptyTensor([B, inLength, C], dy.dtype, true);
+      const dxs = dx.values;
+      const dys = contiguousValues(dy);
+      const am = contiguousValues(argmax);
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < outLength; t++) {
+          const row = (b * outLength + t) * C;
+          // `+=`: with stride < poolSize, overlapping windows can pick the same element.
+          for (let c = 0; c < C; c++) dxs[(b * inLength + am[row + c]) * C + c] += dys[row + c];
+        }
       }
-    }
-    return { outputs: [dx] };
-  },
+      return { outputs: [dx] };
+    },
 
-  // x, mask: same shape -> y = x · mask / (1 - rate)
-  dropoutWithMask: ([x, mask], { rate }) => {
-    const y = emptyTensor(x.shape, x.dtype);
-    const ys = y.values;
-    const xs = contiguousValues(x);
-    const ms = contiguousValues(mask);
-    const scale = 1 / (1 - rate);
-    for (let i = 0; i < ys.length; i++) ys[i] = xs[i] * ms[i] * scale;
-    return { outputs: [y] };
-  },
-};
+    // x, mask: same shape -> y = x · mask / (1 - rate)
+    dropoutWithMask: ([x, mask], { rate }) => {
+      const y = emptyTensor(x.shape, x.dtype);
+      const ys = y.values;
+      const xs = contiguousValues(x);
+      const ms = contiguousValues(mask);
+      const scale = 1 / (1 - rate);
+      for (let i = 0; i < ys.length; i++) ys[i] = xs[i] * ms[i] * scale;
+      return { outputs: [y] };
+    },
+  };
+}
+
+export const convKernels: KernelsFor<ConvOps> = convKernelsWith(gemm);

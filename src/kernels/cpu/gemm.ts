@@ -66,6 +66,9 @@ let packedA = new Float64Array(0);
 let packedB = new Float64Array(0);
 const edgeTile = new Float64Array(MR * NR);
 
+/** The GEMM signature kernels are written against (a faster backend passes its own implementation). */
+export type GemmFn = typeof gemm;
+
 /**
  * C[cOff + i·ldc + j] = alpha · Σ_k op(A)[i, k] · op(B)[k, j] + beta · C[...], for i < M, j < N; then the
  * optional epilogue. Row-major: op(A)[i, k] is A[aOff + i·lda + k], or A[aOff + k·lda + i] when transA

@@ -6,7 +6,7 @@ import { contiguousStrides, sizeOf } from '../../tensor/shape.ts';
 import { releaseArray } from '../../tensor/storage.ts';
 import type { LinalgOps } from '../../tensor/ops/linalg.ts';
 import type { KernelsFor } from '../backend.ts';
-import { gemm } from './gemm.ts';
+import { gemm, type GemmFn } from './gemm.ts';
 import { contiguousValues, gatherStrided } from './strided.ts';
 
 /** How the GEMM reads one operand: a row-major matrix (possibly transposed) at data[offset + batch strides]. */
@@ -43,54 +43,62 @@ function release(op: Operand, x: Tensor): void {
   if (op.gathered) releaseArray(x.dtype, op.data);
 }
 
-export const linalgKernels: KernelsFor<LinalgOps> = {
-  // a: [..., M, K] (or [..., K, M]), b: [..., K, N] (or [..., N, K]) -> y: [..., M, N]
-  matmul: ([a, b], { transA, transB }) => {
-    const r = a.rank;
-    const batch = a.shape.slice(0, r - 2);
-    const M = transA ? a.shape[r - 1] : a.shape[r - 2];
-    const K = transA ? a.shape[r - 2] : a.shape[r - 1];
-    const N = transB ? b.shape[r - 2] : b.shape[r - 1];
-    const y = emptyTensor([...batch, M, N], a.dtype);
-    const ys = y.values as FloatArray;
-    const A = operand(a, transA);
-    const B = operand(b, transB);
-    // Walk the batch axes as an odometer, moving each operand's offset by its own (possibly 0) strides.
-    const counter = new Array<number>(batch.length).fill(0);
-    let offA = A.offset;
-    let offB = B.offset;
-    const count = sizeOf(batch);
-    for (let n = 0; n < count; n++) {
-      gemm(A.trans, B.trans, M, N, K, 1, A.data, offA, A.ld, B.data, offB, B.ld, 0, ys, n * M * N, N);
-      for (let axis = batch.length - 1; axis >= 0; axis--) {
-        offA += A.batchStrides[axis];
-        offB += B.batchStrides[axis];
-        if (++counter[axis] < batch[axis]) break;
-        offA -= A.batchStrides[axis] * batch[axis];
-        offB -= B.batchStrides[axis] * batch[axis];
-        counter[axis] = 0;
+/**
+ * The linalg kernels over a given GEMM (src/kernels/cpu/gemm.ts's BLAS-style signature), so a faster
+ * backend (WebAssembly SIMD) reuses the operand and batch logic: `linalgKernelsWith(wasmGemm)`.
+ */
+export function linalgKernelsWith(gemm: GemmFn): KernelsFor<LinalgOps> {
+  return {
+    // a: [..., M, K] (or [..., K, M]), b: [..., K, N] (or [..., N, K]) -> y: [..., M, N]
+    matmul: ([a, b], { transA, transB }) => {
+      const r = a.rank;
+      const batch = a.shape.slice(0, r - 2);
+      const M = transA ? a.shape[r - 1] : a.shape[r - 2];
+      const K = transA ? a.shape[r - 2] : a.shape[r - 1];
+      const N = transB ? b.shape[r - 2] : b.shape[r - 1];
+      const y = emptyTensor([...batch, M, N], a.dtype);
+      const ys = y.values as FloatArray;
+      const A = operand(a, transA);
+      const B = operand(b, transB);
+      // Walk the batch axes as an odometer, moving each operand's offset by its own (possibly 0) strides.
+      const counter = new Array<number>(batch.length).fill(0);
+      let offA = A.offset;
+      let offB = B.offset;
+      const count = sizeOf(batch);
+      for (let n = 0; n < count; n++) {
+        gemm(A.trans, B.trans, M, N, K, 1, A.data, offA, A.ld, B.data, offB, B.ld, 0, ys, n * M * N, N);
+        for (let axis = batch.length - 1; axis >= 0; axis--) {
+          offA += A.batchStrides[axis];
+          offB += B.batchStrides[axis];
+          if (++counter[axis] < batch[axis]) break;
+          offA -= A.batchStrides[axis] * batch[axis];
+          offB -= B.batchStrides[axis] * batch[axis];
+          counter[axis] = 0;
+        }
       }
-    }
-    release(A, a);
-    release(B, b);
-    return { outputs: [y] };
-  },
+      release(A, a);
+      release(B, b);
+      return { outputs: [y] };
+    },
 
-  // x: [N, in], w: [in, out], b: [out] -> y: [N, out]
-  dense: ([x, w, b], { activation }) => {
-    const [N, inFeatures] = x.shape;
-    const outFeatures = w.shape[1];
-    const y = emptyTensor([N, outFeatures], x.dtype);
-    const X = operand(x, false);
-    const W = operand(w, false);
-    const bias = b ? (contiguousValues(b) as FloatArray) : null;
-    gemm(X.trans, W.trans, N, outFeatures, inFeatures, 1, X.data, X.offset, X.ld, W.data, W.offset, W.ld, 0, y.values as FloatArray, 0, outFeatures, {
-      bias,
-      biasOff: 0,
-      activation,
-    });
-    release(X, x);
-    release(W, w);
-    return { outputs: [y] };
-  },
-};
+    // x: [N, in], w: [in, out], b: [out] -> y: [N, out]
+    dense: ([x, w, b], { activation }) => {
+      const [N, inFeatures] = x.shape;
+      const outFeatures = w.shape[1];
+      const y = emptyTensor([N, outFeatures], x.dtype);
+      const X = operand(x, false);
+      const W = operand(w, false);
+      const bias = b ? (contiguousValues(b) as FloatArray) : null;
+      gemm(X.trans, W.trans, N, outFeatures, inFeatures, 1, X.data, X.offset, X.ld, W.data, W.offset, W.ld, 0, y.values as FloatArray, 0, outFeatures, {
+        bias,
+        biasOff: 0,
+        activation,
+      });
+      release(X, x);
+      release(W, w);
+      return { outputs: [y] };
+    },
+  };
+}
+
+export const linalgKernels: KernelsFor<LinalgOps> = linalgKernelsWith(gemm);
