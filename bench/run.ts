@@ -3,6 +3,7 @@
 import { runCases, type BenchCase } from './harness.ts';
 import { suite as lstmSuite } from './suites/lstm.ts';
 import { suite as softmaxCeSuite } from './suites/softmax-ce.ts';
+import { suite as wasmSuite } from './suites/wasm.ts';
 import { suite as linalgConvSuite } from './suites/linalg-conv.ts';
 
 type Suite = { title: string; cases: () => BenchCase[] };
@@ -11,6 +12,7 @@ const suites: Suite[] = [
   // Each suite module lives in bench/suites/ and exports `suite: Suite`.
   lstmSuite,
   softmaxCeSuite,
+  wasmSuite,
   linalgConvSuite,
 ];
 

@@ -15,4 +15,5 @@ export { assertFinite, assertShape } from './tensor/checks.ts';
 export { fromNdarray, toNdarray } from './tensor/ndarray-interop.ts';
 export { runOp } from './tensor/dispatch.ts';
 export { registerBackend, unregisterBackend, registeredBackends, type Backend } from './kernels/backend.ts';
+export { enableWasmKernels, disableWasmKernels, startWasmThreads, stopWasmThreads, allocateInWasm, freeInWasm, wasmGemm, wasmLstmCell } from './kernels/wasm/index.ts';
 export type { OpName, OpAttrs } from './tensor/op-table.ts';
