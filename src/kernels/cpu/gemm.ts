@@ -9,8 +9,7 @@
 // 1. Registers. The micro-kernel keeps a 4x4 tile of C in 16 local variables. Per step of k it loads 4
 //    values of A and 4 of B and does 16 multiply-adds: 8 loads for 32 flops instead of 2 loads per 2 flops.
 //    V8 keeps the accumulators in (or close to) registers because they are plain `let` numbers, never array
-//    slots. 4x4 is the sweet spot measured here: 2x8, 8x4 and 4x8 are within ±5%, and wider tiles (4x6,
-//    6x4) spill and halve the speed.
+//    slots. 4x4 measured as fast as 2x8, 8x4 and 4x8 (within ±5%) with the shortest kernel.
 // 2. L1. The micro-kernel streams a packed 4 x KC sliver of A against a packed KC x 4 sliver of B. Packing
 //    copies each block once into the exact order the micro-kernel reads it (unit stride, no index
 //    arithmetic), so the inner loop is two sequential streams. The B sliver (KC·4·8 bytes = 8 KiB) stays in
@@ -32,9 +31,10 @@
 //   scratch tile, so every size (1, odd, not a multiple of a block) runs the same micro-kernel.
 // - NOTE: scratch buffers are module-level and grow on demand: no allocation per call after warm-up, and
 //   gemm is not re-entrant (JavaScript is single-threaded and gemm calls nothing that could call it back).
-// - Measured on the 2-core CI box (bench/suites/linalg-conv.ts): ~4 GFLOP/s at 64x128x40 and 256^3,
-//   ~4.3 GFLOP/s at 512^3, float32 and float64 alike; the naive loop does ~1. A WebAssembly SIMD backend
-//   can replace this behind the same signature.
+// - Measured on the 2-core dev box, float32 (float64 is the same within noise), best of 9 timed rounds:
+//   3.8 GFLOP/s at [64,40]·[40,128], 4.2 at 256^3, 4.3 at 512^3; the naive i-j-k loop does 0.8-1.1.
+//   `npm run bench` (benchmark.js means, bench/suites/linalg-conv.ts) reports ~15% less: 3.2, 3.6, 3.6.
+//   A WebAssembly SIMD backend can replace this behind the same signature (GemmFn).
 
 import type { FloatArray } from '../../tensor/dtype.ts';
 
@@ -269,7 +269,10 @@ function applyEpilogue(e: GemmEpilogue, C: FloatArray, cOff: number, ldc: number
       case 'none':
         break;
       case 'relu':
-        for (let j = row + j0; j < row + j1; j++) if (!(C[j] > 0)) C[j] = 0;
+        // NOTE: branch-free: `v > 0 ? v : 0` mispredicts on random signs (a relu loop measured 4-5x slower
+        // with it). v·1 + 0 = v and v·0 + 0 = +0 exactly (the + 0 turns -0 into +0). NaN and -Infinity give
+        // NaN: a non-finite pre-activation means the run diverged, and NaN lets the finiteness check see it.
+        for (let j = row + j0; j < row + j1; j++) C[j] = C[j] * +(C[j] > 0) + 0;
         break;
       case 'tanh':
         for (let j = row + j0; j < row + j1; j++) C[j] = Math.tanh(C[j]);
