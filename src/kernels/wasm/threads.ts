@@ -31,8 +31,9 @@ const ARGS = 5;
 const CMD_GEMM = 0;
 const CMD_STOP = 1;
 /**
- * Polls of the mailbox before an idle worker sleeps (~50-100 µs). Back-to-back 64x64x256 GEMMs on 2 threads
- * took 48 µs without the spin (every job paid a futex wake-up) and 26 µs with it (1 thread: 49 µs).
+ * Polls of the mailbox before an idle worker sleeps (~140 µs: ~7 ns per Atomics.load). Back-to-back
+ * 64x64x256 GEMMs on 2 threads took 48 µs without the spin (every job paid a futex wake-up) and 26 µs
+ * with it (1 thread: 49 µs).
  */
 const WORKER_SPIN = 20000;
 /** How long the main thread waits on a worker before declaring it dead (a hang is worse than an error). */
@@ -152,8 +153,12 @@ export class WorkerPool {
     // Spin briefly first: the main thread's own share usually ends close to the worker's, and a futex
     // sleep/wake round trip costs tens of microseconds.
     for (let spin = 0; spin < 4000 && Atomics.load(w.box, DONE) !== w.seq; spin++);
-    while (Atomics.load(w.box, DONE) !== w.seq) {
-      if (Atomics.wait(w.box, DONE, Atomics.load(w.box, DONE), WAIT_TIMEOUT_MS) === 'timed-out') {
+    for (;;) {
+      // NOTE: wait on the value just compared, never on a fresh load: if DONE became w.seq in between, a
+      // fresh load would make us sleep until it changes again, i.e. until the timeout.
+      const done = Atomics.load(w.box, DONE);
+      if (done === w.seq) break;
+      if (Atomics.wait(w.box, DONE, done, WAIT_TIMEOUT_MS) === 'timed-out') {
         throw new Error(`wasm gemm: worker ${i} did not finish within ${WAIT_TIMEOUT_MS} ms`);
       }
     }

@@ -5,7 +5,7 @@ import { Rng } from '../../../src/tensor/random.ts';
 import type { Activation } from '../../../src/kernels/cpu/gemm.ts';
 import { emitGemmModule, gemmScratchBytes, TANH_MAX_ABS_ERROR, type GemmTiling } from '../../../src/kernels/wasm/gemm-module.ts';
 import {
-  setWasmGemmThreadLimit, startWasmThreads, stopWasmThreads, wasmGemm, wasmGemmThreads, PARALLEL_MIN_MACS,
+  setWasmGemmParallelThreshold, setWasmGemmThreadLimit, startWasmThreads, stopWasmThreads, wasmGemm, wasmGemmThreads, PARALLEL_MIN_MACS,
 } from '../../../src/kernels/wasm/gemm.ts';
 import {
   allocateInWasm, freeInWasm, isInWasmMemory, simulateNoWasmSimd, wasmRuntime, wasmSimdSupported,
@@ -145,6 +145,26 @@ describe.skipIf(!wasmSimdSupported())('wasmGemm (float32 SIMD) against a float64
         for (const transB of [false, true]) check(rng, { transA, transB, M, N, K, alpha: 0.5, beta: 0.25, pad: 1, offset: 2 }, transA);
       }
       check(rng, { transA: false, transB: false, M, N, K, alpha: 1, beta: 0, bias: true, activation: 'tanh' }, true);
+    }
+  });
+
+  it('survives thousands of back-to-back split GEMMs (mailbox, claim and stealing races)', () => {
+    const rng = new Rng('wasm-race');
+    setWasmGemmThreadLimit(2);
+    setWasmGemmParallelThreshold(0); // split even tiny products: the most hand-offs per second
+    try {
+      const A = fill(rng, 64 * 64), B = fill(rng, 64 * 64), C = new Float32Array(64 * 64);
+      for (let rep = 0; rep < 3000; rep++) {
+        const n = 8 + (rep % 5) * 8; // n x n x n, n = 8..40
+        wasmGemm(false, false, n, n, n, 1, A, 0, n, B, 0, n, 0, C, 0, n);
+        if (rep % 500 === 0) {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += A[(n - 1) * n + k] * B[k * n + n - 1];
+          expect(C[n * n - 1]).toBeCloseTo(s, 4);
+        }
+      }
+    } finally {
+      setWasmGemmParallelThreshold();
     }
   });
 
