@@ -163,6 +163,26 @@ describe('matmul', () => {
     expectAllClose(nm.matmul(a, b), expected, 1e-5, 1e-5);
   });
 
+  it('float32 batched with broadcast batch dims and transposes matches the float64 reference', () => {
+    // a [3,1,37,20] (stored [3,1,20,37] for transA), b [2,20,33] (stored [2,33,20] for transB) -> [3,2,37,33]
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const aShape = transA ? [3, 1, 20, 37] : [3, 1, 37, 20];
+      const bShape = transB ? [2, 33, 20] : [2, 20, 33];
+      const a = nm.tensor(randomArray(3 * 37 * 20, 14), { shape: aShape });
+      const b = nm.tensor(randomArray(2 * 20 * 33, 15), { shape: bShape });
+      const y = nm.matmul(a, b, { transA, transB });
+      expect(y.shape).toEqual([3, 2, 37, 33]);
+      const expected = new Float64Array(3 * 2 * 37 * 33);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 2; j++) {
+          const block = referenceGemm(transA, transB, 37, 33, 20, 1, a.values, i * 740, transA ? 37 : 20, b.values, j * 660, transB ? 20 : 33, 0, new Float64Array(37 * 33), 0, 33);
+          expected.set(block, (i * 2 + j) * 37 * 33);
+        }
+      }
+      expectAllClose(y, expected, 1e-5, 1e-5);
+    }
+  });
+
   it('errors name the op and the shapes', () => {
     expect(() => nm.matmul(nm.zeros([2, 3]), nm.zeros([4, 5]))).toThrow('matmul: inner dims differ (a=[2,3], b=[4,5])');
     expect(() => nm.matmul(nm.zeros([2, 3]), nm.zeros([2, 5]), { transA: true, transB: true })).toThrow(
@@ -202,6 +222,15 @@ describe('dense', () => {
     expect(y.shape).toEqual([2, 3, 5]);
     expectAllClose(y, nm.tanh(nm.add(nm.matmul(x, w), b)), 1e-12, 1e-12);
     expect(nm.dense(nm.tensor([1, 2]), nm.tensor([[1, 2, 3], [4, 5, 6]])).toArray()).toEqual([9, 12, 15]);
+  });
+
+  it('reads a transposed view of x or w in place (same values as the contiguous copy)', () => {
+    const rng = new nm.Rng(16);
+    const xt = nm.randn([4, 6], { rng, dtype: 'float64' }); // x = xtᵀ: [6, 4]
+    const wt = nm.randn([3, 4], { rng, dtype: 'float64' }); // w = wtᵀ: [4, 3]
+    const b = nm.randn([3], { rng, dtype: 'float64' });
+    const expected = nm.dense(nm.transpose(xt).contiguous(), nm.transpose(wt).contiguous(), b, 'sigmoid');
+    expectAllClose(nm.dense(nm.transpose(xt), nm.transpose(wt), b, 'sigmoid'), expected, 1e-12, 1e-12);
   });
 
   it('float32 at the DCL-MoE sizes (B=64: 40->128 relu, 128->64 sigmoid) matches a float64 reference', () => {

@@ -38,6 +38,9 @@ export interface Conv1dOptions {
  * Output length and left padding of a 1-d convolution, with Keras' semantics: 'valid' uses only full
  * windows; 'same' gives ceil(L / stride) outputs, padding pad_total = max((ceil(L/s) - 1)·s + K - L, 0)
  * zeros, floor(pad_total / 2) of them on the left (the extra one goes right, as TensorFlow does).
+ *
+ * @example
+ * conv1dGeometry(7, 4, 2, 'same');   // { outLength: 4, padLeft: 1 }: pad_total 3, 2 of them on the right
  */
 export function conv1dGeometry(inLength: number, kernelSize: number, stride: number, padding: Conv1dPadding): { outLength: number; padLeft: number } {
   if (padding === 'valid') return { outLength: Math.floor((inLength - kernelSize) / stride) + 1, padLeft: 0 };
@@ -139,7 +142,12 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions): Tenso
   return dropoutWithMask(x, dropoutMask(x.shape, rate, options.rng, x.dtype === 'float64' ? 'float64' : 'float32'), rate);
 }
 
-/** A keep-mask of 1s (probability 1 - rate) and 0s (probability rate), drawn from `rng` in row-major order. */
+/**
+ * A keep-mask of 1s (probability 1 - rate) and 0s (probability rate), drawn from `rng` in row-major order.
+ *
+ * @example
+ * const mask = dropoutMask([64, 128], 0.3, rng);   // reuse it: dropoutWithMask(x, mask, 0.3)
+ */
 export function dropoutMask(shape: readonly number[], rate: number, rng: Rng, dtype: 'float32' | 'float64' = 'float32'): Tensor {
   const mask = emptyTensor(shape, dtype);
   const m = mask.values;
@@ -150,6 +158,9 @@ export function dropoutMask(shape: readonly number[], rate: number, rng: Rng, dt
 /**
  * Dropout with a given keep-mask (0 / 1, same shape and dtype as x): x · mask / (1 - rate). `dropout`
  * calls this; gradient checks call it directly so every evaluation uses the same mask.
+ *
+ * @example
+ * dropoutWithMask(tensor([2, 4, 6]), tensor([1, 0, 1]), 0.5).toArray();   // [4, 0, 12]
  */
 export function dropoutWithMask(x: Tensor, mask: Tensor, rate: number): Tensor {
   if (!shapesEqual(x.shape, mask.shape) || x.dtype !== mask.dtype) {
