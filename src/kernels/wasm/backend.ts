@@ -1,7 +1,8 @@
-// The 'wasm-simd' backend: float32 matmul, dense and the conv1d family on the WebAssembly SIMD GEMM, registered in front of the reference kernels by enableWasmKernels().
+// The 'wasm-simd' backend: float32 matmul, dense, the conv1d family and the fused LSTM on the WebAssembly SIMD kernels, registered in front of the reference kernels by enableWasmKernels().
 //
-// The kernels are the reference ones built over `wasmGemm` (linalgKernelsWith / convKernelsWith in
-// src/kernels/cpu): same operand handling, batch walk and im2col, only the GEMM differs. `accepts` keeps
+// The kernels are the reference ones built over `wasmGemm` (linalgKernelsWith / convKernelsWith /
+// recurrentKernelsWith in src/kernels/cpu): same operand handling, batch walk, im2col and BPTT; only the
+// GEMM (and the LSTM's forward cell, wasmLstmCell) differ. `accepts` keeps
 // float64 and tiny products on the reference backend, which is also the spec these kernels are tested
 // against. NETMOE_KERNELS=reference skips this backend entirely (src/kernels/backend.ts).
 
@@ -10,7 +11,9 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import { registerBackend, registeredBackends, unregisterBackend, type Backend } from '../backend.ts';
 import { convKernelsWith } from '../cpu/conv.ts';
 import { linalgKernelsWith } from '../cpu/linalg.ts';
+import { lstmCellBackward, recurrentKernelsWith } from '../cpu/recurrent.ts';
 import { wasmGemm } from './gemm.ts';
+import { wasmLstmCell } from './lstm-cell.ts';
 import { wasmSimdSupported } from './runtime.ts';
 
 /**
@@ -33,8 +36,10 @@ function matmulMacs([a, b]: readonly Tensor[], transA: boolean, transB: boolean)
 
 const linalg = linalgKernelsWith(wasmGemm);
 const conv = convKernelsWith(wasmGemm);
+// The backward cell is plain arithmetic (no exp / tanh): the TypeScript pass is kept.
+const recurrent = recurrentKernelsWith({ gemm: wasmGemm, cell: wasmLstmCell, cellBackward: lstmCellBackward });
 
-/** The backend: the reference linalg / conv kernels over `wasmGemm`, admitted for float32 from WASM_MIN_MACS up. */
+/** The backend: the reference linalg / conv / recurrent kernels over `wasmGemm`, admitted for float32 (GEMM ops from WASM_MIN_MACS up). */
 export const wasmBackend: Backend = {
   name: 'wasm-simd',
   kernels: {
@@ -43,6 +48,8 @@ export const wasmBackend: Backend = {
     conv1d: conv.conv1d,
     conv1dInputGrad: conv.conv1dInputGrad,
     conv1dWeightGrad: conv.conv1dWeightGrad,
+    lstm: recurrent.lstm,
+    lstmBackward: recurrent.lstmBackward,
   },
   accepts: {
     matmul: (inputs, { transA, transB }) => f32(inputs) && matmulMacs(inputs, transA, transB) >= WASM_MIN_MACS,
@@ -55,11 +62,14 @@ export const wasmBackend: Backend = {
     // x: [B, L, C_in], dy: [B, L_out, C_out], depth K·C_in
     conv1dWeightGrad: (inputs, { kernelSize }) =>
       f32(inputs) && sizeOf(inputs[1].shape) * kernelSize * inputs[0].shape[2] >= WASM_MIN_MACS,
+    // The LSTM's GEMMs are B x 4H x H per step: worth it at any float32 size that trains.
+    lstm: f32,
+    lstmBackward: f32,
   },
 };
 
 /**
- * Route float32 matmul, dense and conv1d (forward and its gradient kernels) through WebAssembly SIMD from now on. Returns false (and changes nothing)
+ * Route float32 matmul, dense, conv1d and lstm (forward and their gradient kernels) through WebAssembly SIMD from now on. Returns false (and changes nothing)
  * where WebAssembly SIMD is unavailable. For 2-core GEMM splitting also `await startWasmThreads(2)`.
  *
  * @example

@@ -2,7 +2,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 // The public surface first: it loads the engine in dependency order (the op table, then the kernels).
-import { Rng, conv1d, dense, matmul, mul, permute, randn, sum, type DenseActivation, type Tensor } from '../../../src/index.ts';
+import { Rng, conv1d, dense, lstm, matmul, mul, permute, randn, sum, type DenseActivation, type Tensor } from '../../../src/index.ts';
 import { pickKernel } from '../../../src/kernels/backend.ts';
 import { disableWasmKernels, enableWasmKernels, wasmBackend, wasmKernelsEnabled, WASM_MIN_MACS } from '../../../src/kernels/wasm/backend.ts';
 import { simulateNoWasmSimd, wasmSimdSupported } from '../../../src/kernels/wasm/runtime.ts';
@@ -105,6 +105,25 @@ describe.skipIf(!wasmSimdSupported())('wasm-simd backend', () => {
       const [reference, wasm] = both(run);
       for (let i = 0; i < 4; i++) expectAllClose(wasm[i], reference[i], 1e-4, 1e-5);
     }
+  });
+
+  it('the fused LSTM (wasm GEMMs + wasm cell) agrees with the reference, forward and BPTT (float32)', () => {
+    const rng = new Rng(7);
+    const [B, T, F, H] = [5, 7, 3, 6]; // H = 6: vector lanes plus a scalar tail in the cell
+    const x = randn([B, T, F], { rng }).requireGrad();
+    const wIh = randn([F, 4 * H], { rng, std: 0.4 }).requireGrad();
+    const wHh = randn([H, 4 * H], { rng, std: 0.4 }).requireGrad();
+    const b = randn([4 * H], { rng }).requireGrad();
+    const up = randn([B, T, H], { rng });
+    const run = (): Tensor[] => {
+      for (const t of [x, wIh, wHh, b]) t.grad = null;
+      const { y } = lstm(x, wIh, wHh, b);
+      sum(mul(y, up)).backward();
+      return [y, x.grad!, wIh.grad!, wHh.grad!, b.grad!];
+    };
+    const [reference, wasm] = both(run);
+    // The wasm cell's sigmoid / tanh are within 5e-7 of exact; errors compound mildly over T steps.
+    for (let i = 0; i < reference.length; i++) expectAllClose(wasm[i], reference[i], 1e-4, 2e-5);
   });
 
   it('is not registered where WebAssembly SIMD is missing (simulated)', () => {
