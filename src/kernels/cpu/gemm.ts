@@ -14,13 +14,13 @@
 //    copies each block once into the exact order the micro-kernel reads it (unit stride, no index
 //    arithmetic), so the inner loop is two sequential streams. The B sliver (KC·4·8 bytes = 8 KiB) stays in
 //    L1 while the loop over ir sweeps every A sliver of the block past it.
-// 3. L2. A block of A (MC x KC = 64 x 256 doubles, 128 KiB) is packed once per (jc, pc) and reused against
-//    all NC/4 slivers of the B block; the B block (KC x NC) is packed once per (jc, pc) and reused by every
-//    A block. Each element of A and B is therefore read from main memory O(N/NC) and O(1) times, not O(N).
+// 3. L2. A block of A (MC x KC = 64 x 256 doubles, 128 KiB) is packed once and reused against all NC/4
+//    slivers of the B block; the B block (KC x NC) is packed once and reused by every block of A. So each
+//    element of A is read from memory N/NC times and each element of B once, instead of N and M times.
 //
 // Loop nest (outer to inner): jc (NC columns) -> pc (KC of the inner dimension; pack B) -> ic (MC rows;
 // pack A) -> jr (4 columns) -> ir (4 rows) -> micro-kernel over kc. The micro-kernel is the i-k-j order in
-// miniature: for each k it streams one row of the B sliver against one column of the A sliver.
+// miniature: for each k, a rank-1 update of the 4x4 tile by 4 values of A's column and 4 of B's row.
 //
 // Design notes:
 // - Packed panels are always Float64Array, for float32 and float64 inputs alike: packing converts once per
@@ -192,7 +192,7 @@ function packB(B: FloatArray, base: number, rs: number, cs: number, kc: number, 
 /**
  * The register-blocked core: a 4x4 tile of C from a 4 x kc sliver of A and a kc x 4 sliver of B, stored
  * into C[c0 + r·ldc + c] or added to it. Alpha and beta stay out of this hot function (alpha is folded
- * into packed A, beta pre-applied to C), so V8 has only the 16 accumulators and two pointers to keep live.
+ * into packed A, beta pre-applied to C), so V8 keeps only the 16 accumulators and the loop pointers live.
  */
 function micro4x4(kc: number, a: Float64Array, pa: number, b: Float64Array, pb: number, C: FloatArray, c0: number, ldc: number, accumulate: boolean): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
