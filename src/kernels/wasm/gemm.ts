@@ -122,7 +122,7 @@ export function wasmGemm(
       C: c.address, ldc: c.ld, bias: bp.address, act: ACTIVATION_CODE[epilogue?.activation ?? 'none'],
     };
     const threads = wasmGemmThreads();
-    if (threads > 1 && pool !== null && M * N * K >= parallelMinMacs) runParallel(rt, pool, job, threads);
+    if (threads > 1 && pool !== null && M * N * K >= parallelMinMacs && pool.shouldSplit()) runParallel(rt, pool, job, threads);
     else runJob(rt, job);
     if (c.staged !== 0) copyOut(rt, c, C, cOff, M, N, ldc);
   } finally {

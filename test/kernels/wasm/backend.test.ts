@@ -41,7 +41,7 @@ describe.skipIf(!wasmSimdSupported())('wasm-simd backend', () => {
     expect(pickKernel('matmul', f64, attrs)).not.toBe(wasmBackend.kernels.matmul);
     const x = randn([64, 40, 3], { rng }), w = randn([5, 3, 16], { rng });
     expect(pickKernel('dense', [randn([64, 40], { rng }), randn([40, 128], { rng })], { activation: 'relu' })).toBe(wasmBackend.kernels.dense);
-    expect(pickKernel('conv1d', [x, w], { stride: 1, padLeft: 2, outLength: 40 })).toBe(wasmBackend.kernels.conv1d);
+    expect(pickKernel('conv1d', [x, w], { stride: 1, padLeft: 2, outLength: 40, activation: 'none' })).toBe(wasmBackend.kernels.conv1d);
   });
 
   it('matmul matches the reference: 2-d, batched, broadcast b, transposes and transposed views', () => {
