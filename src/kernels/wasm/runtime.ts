@@ -24,15 +24,14 @@ export interface WasmRuntime {
 
 let simulateNoSimd = false;
 let simdSupported: boolean | undefined;
-let runtime: WasmRuntime | null | undefined;
+let runtime: WasmRuntime | undefined;
 
 /**
- * Pretend this engine has no WebAssembly SIMD (tests of the fallback path). Takes effect for code that
- * asks `wasmSimdSupported()` afterwards; an already-built runtime is dropped.
+ * Pretend this engine has no WebAssembly SIMD (tests of the fallback path): `wasmRuntime()` returns null
+ * while it is set. An already-built runtime (its arena and worker threads) is kept for when it is unset.
  */
 export function simulateNoWasmSimd(flag: boolean): void {
   simulateNoSimd = flag;
-  if (flag) runtime = undefined;
 }
 
 /** True when WebAssembly with the fixed-width SIMD proposal (v128 / f32x4) is available. */
@@ -53,8 +52,8 @@ export function wasmSimdSupported(): boolean {
 
 /** The runtime, built on first use; null when SIMD is unavailable (callers fall back to TypeScript kernels). */
 export function wasmRuntime(): WasmRuntime | null {
+  if (!wasmSimdSupported()) return null;
   if (runtime !== undefined) return runtime;
-  if (!wasmSimdSupported()) return (runtime = null);
   const arena = new WasmArena();
   const tiling = DEFAULT_TILING;
   const module = new WebAssembly.Module(emitGemmModule(tiling, arena.pageLimits));
