@@ -133,6 +133,24 @@ function convCases(B: number, L: number, C: number, K: number, O: number): Bench
         }),
     },
     {
+      name: `conv1d + relu op, forward+backward ${shape} (dw, db)`,
+      flops: 2 * flops,
+      fn: () =>
+        nm.tidy(() => {
+          nm.relu(nm.conv1d(x, w, b)).backward(dy);
+          clearGrads([w, b]);
+        }),
+    },
+    {
+      name: `conv1d relu fused, forward+backward ${shape} (dw, db)`,
+      flops: 2 * flops,
+      fn: () =>
+        nm.tidy(() => {
+          nm.conv1d(x, w, b, { activation: 'relu' }).backward(dy);
+          clearGrads([w, b]);
+        }),
+    },
+    {
       name: `conv1d forward+backward ${shape} (dx, dw, db)`,
       flops: 3 * flops,
       fn: () =>

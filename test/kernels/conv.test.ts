@@ -52,6 +52,16 @@ describe('conv1d', () => {
     expect(nm.conv1d(x5, ones, nm.tensor([10]), { stride: 2, padding: 'same' }).toArray()).toEqual([[[13], [19], [19]]]);
   });
 
+  it('fused activations equal the activation applied after the conv', () => {
+    const rng = new nm.Rng(22);
+    const xr = nm.randn([3, 11, 4], { rng });
+    const wr = nm.randn([3, 4, 70], { rng });
+    const br = nm.randn([70], { rng });
+    const z = nm.conv1d(xr, wr, br, { padding: 'same' });
+    expectAllClose(nm.conv1d(xr, wr, br, { padding: 'same', activation: 'relu' }), nm.relu(z), 0, 0);
+    expectAllClose(nm.conv1d(xr, wr, br, { padding: 'same', activation: 'sigmoid' }), nm.sigmoid(z), 1e-6, 1e-7);
+  });
+
   it('geometry follows Keras / TensorFlow', () => {
     expect(conv1dGeometry(40, 3, 1, 'valid')).toEqual({ outLength: 38, padLeft: 0 });
     expect(conv1dGeometry(7, 4, 2, 'valid')).toEqual({ outLength: 2, padLeft: 0 });

@@ -70,8 +70,8 @@ function col2im(dcols: TypedArray, g: Windows, dx: TypedArray): void {
 /** The conv kernels over a given GEMM (as linalgKernelsWith): `convKernelsWith(wasmGemm)` reuses im2col / col2im. */
 export function convKernelsWith(gemm: GemmFn): KernelsFor<ConvOps> {
   return {
-    // x: [B, L, C_in], w: [K, C_in, C_out], b: [C_out] -> y: [B, L_out, C_out]
-    conv1d: ([x, w, b], { stride, padLeft, outLength }) => {
+    // x: [B, L, C_in], w: [K, C_in, C_out], b: [C_out] -> y: [B, L_out, C_out] (bias, activation in the epilogue)
+    conv1d: ([x, w, b], { stride, padLeft, outLength, activation }) => {
       const [B, L, inChannels] = x.shape;
       const [K, , outChannels] = w.shape;
       const g: Windows = { B, L, inChannels, K, stride, padLeft, outLength };
@@ -85,7 +85,7 @@ export function convKernelsWith(gemm: GemmFn): KernelsFor<ConvOps> {
       gemm(false, false, rows, outChannels, depth, 1, cols, 0, depth, ws, 0, outChannels, 0, y.values as FloatArray, 0, outChannels, {
         bias,
         biasOff: 0,
-        activation: 'none',
+        activation: activation ?? 'none',
       });
       releaseArray(x.dtype, cols);
       return { outputs: [y] };

@@ -4,14 +4,16 @@ import { formatShape, shapesEqual } from '../shape.ts';
 import { emptyTensor, type Tensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { runOp } from '../dispatch.ts';
+import type { DenseActivation } from './linalg.ts';
 
 export interface ConvOps {
   /**
-   * y[b, t, o] = bias[o] + Σ_k Σ_c x[b, t·stride + k - padLeft, c] · w[k, c, o], with x = 0 outside
+   * y[b, t, o] = act(bias[o] + Σ_k Σ_c x[b, t·stride + k - padLeft, c] · w[k, c, o]), with x = 0 outside
    * [0, L): x [B, L, C_in], w [K, C_in, C_out], optional bias [C_out] -> y [B, outLength, C_out].
-   * The front end resolves 'valid' / 'same' into padLeft and outLength.
+   * The front end resolves 'valid' / 'same' into padLeft and outLength; bias and activation (absent:
+   * 'none') run in the GEMM epilogue, as in dense.
    */
-  conv1d: { stride: number; padLeft: number; outLength: number };
+  conv1d: { stride: number; padLeft: number; outLength: number; activation?: DenseActivation };
   /** Backward kernel of conv1d for x: inputs [dy, w] -> dx [B, inLength, C_in]. */
   conv1dInputGrad: { stride: number; padLeft: number; inLength: number };
   /** Backward kernel of conv1d for w: inputs [x, dy] -> dw [K, C_in, C_out]. */
@@ -32,6 +34,8 @@ export type Conv1dPadding = 'valid' | 'same';
 export interface Conv1dOptions {
   stride?: number;
   padding?: Conv1dPadding;
+  /** Fused into the GEMM epilogue (default 'none'): saves a separate pass over y and its backward. */
+  activation?: DenseActivation;
 }
 
 /**
@@ -59,10 +63,12 @@ function assertPositiveInt(op: string, name: string, value: number): void {
  * @example
  * const y = conv1d(x, w, b);                                  // x: [64, 40, 1], w: [3, 1, 64] -> y: [64, 38, 64]
  * const z = conv1d(x, w, b, { stride: 2, padding: 'same' });  // -> z: [64, 20, 64]
+ * const h = conv1d(x, w, b, { activation: 'relu' });          // relu fused into the GEMM epilogue
  */
 export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dOptions = {}): Tensor {
   const stride = options.stride ?? 1;
   const padding = options.padding ?? 'valid';
+  const activation = options.activation ?? 'none';
   const shapes = `(x=${formatShape(x.shape)}, w=${formatShape(w.shape)}${b ? `, b=${formatShape(b.shape)}` : ''})`;
   if (x.rank !== 3 || w.rank !== 3) throw new Error(`conv1d: expected x [B, L, C_in] and w [K, C_in, C_out] ${shapes}`);
   const [, L, inChannels] = x.shape;
@@ -76,7 +82,7 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dO
   if (padding !== 'valid' && padding !== 'same') throw new Error(`conv1d: padding must be 'valid' or 'same', got '${padding as string}'`);
   if (padding === 'valid' && K > L) throw new Error(`conv1d: kernel size ${K} exceeds the input length ${L} with 'valid' padding ${shapes}`);
   const { outLength, padLeft } = conv1dGeometry(L, K, stride, padding);
-  return runOp('conv1d', b ? [x, w, b] : [x, w], { stride, padLeft, outLength })[0];
+  return runOp('conv1d', b ? [x, w, b] : [x, w], { stride, padLeft, outLength, activation })[0];
 }
 
 /** conv1d's gradient with respect to x (used by its gradient rule). dy: [B, L_out, C_out] -> dx: [B, inLength, C_in]. */

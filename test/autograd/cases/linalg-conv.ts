@@ -165,6 +165,22 @@ export const convCases: GradCase[] = [
     options: { mode: 'directions', directions: 6 },
   },
   {
+    name: "conv1d with fused relu, 'same' stride 2 (kinks not crossed)",
+    ops: ['conv1d'],
+    inputs: () => [normal64([2, 7, 2], 170), normal64([3, 2, 4], 174), normal64([4], 175)],
+    fn: (x, w, b) => nm.conv1d(x, w, b, { stride: 2, padding: 'same', activation: 'relu' }),
+    options: {
+      discreteState: (x, w, b) =>
+        nm.conv1d(x, w, b, { stride: 2, padding: 'same' }).toFlatArray().map((v) => (v > 0 ? '+' : '-')).join(''),
+    },
+  },
+  {
+    name: 'conv1d with fused tanh, no bias',
+    ops: ['conv1d'],
+    inputs: () => [normal64([2, 6, 3], 176), normal64([2, 3, 2], 177, 0.5)],
+    fn: (x, w) => nm.conv1d(x, w, null, { activation: 'tanh' }),
+  },
+  {
     name: 'maxPool1d poolSize 2 (stride 2, drops the tail)',
     ops: ['maxPool1d'],
     inputs: () => [distinct64([2, 7, 3], 171)],
