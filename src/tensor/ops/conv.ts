@@ -145,7 +145,8 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, rate: number, options: DropoutOptions): Tensor {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
   if (!options.training || rate === 0) return x;
-  return dropoutWithMask(x, dropoutMask(x.shape, rate, options.rng, x.dtype === 'float64' ? 'float64' : 'float32'), rate);
+  if (x.dtype === 'int32') throw new Error(`dropout: expected a float tensor, got int32 ${formatShape(x.shape)}`);
+  return dropoutWithMask(x, dropoutMask(x.shape, rate, options.rng, x.dtype), rate);
 }
 
 /**
@@ -169,10 +170,10 @@ export function dropoutMask(shape: readonly number[], rate: number, rng: Rng, dt
  * dropoutWithMask(tensor([2, 4, 6]), tensor([1, 0, 1]), 0.5).toArray();   // [4, 0, 12]
  */
 export function dropoutWithMask(x: Tensor, mask: Tensor, rate: number): Tensor {
+  if (x.dtype === 'int32') throw new Error(`dropoutWithMask: expected a float tensor, got int32 ${formatShape(x.shape)}`);
   if (!shapesEqual(x.shape, mask.shape) || x.dtype !== mask.dtype) {
     throw new Error(`dropoutWithMask: mask ${mask.dtype}${formatShape(mask.shape)} must match x ${x.dtype}${formatShape(x.shape)}`);
   }
-  if (x.dtype === 'int32') throw new Error(`dropoutWithMask: expected a float tensor, got int32 ${formatShape(x.shape)}`);
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropoutWithMask: rate must be in [0, 1), got ${rate}`);
   return runOp('dropoutWithMask', [x, mask], { rate })[0];
 }
