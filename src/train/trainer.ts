@@ -223,7 +223,7 @@ export function train(
     }
     const extra = `  | val loss ${val.loss.toFixed(4)}  val acc ${(100 * val.accuracy).toFixed(2)}%${isBest ? '  *' : ''}`;
     if (config.progress) bar.done(seen, { loss: record.trainLoss, accuracy: record.trainAccuracy }, extra);
-    else log(`epoch ${epoch}/${config.epochs} loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}%${extra}`);
+    else log(`epoch ${epoch}/${config.epochs} loss ${record.trainLoss.toFixed(4)}  acc ${(100 * record.trainAccuracy).toFixed(2)}%  ${Math.round(record.samplesPerSecond)} samples/s  ${seconds.toFixed(1)}s${extra}`);
     hooks.onEpochEnd?.(record, isBest, state);
     if (config.patience > 0 && state.epochsWithoutImprovement >= config.patience) {
       log(`early stopping: validation loss has not improved for ${config.patience} epochs`);
