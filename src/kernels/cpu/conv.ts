@@ -1,11 +1,12 @@
 // CPU kernels: Convolution and pooling over sequences, channels-last [B, L, C] like Keras: conv1d, maxPool1d; and dropout.
 //
 // conv1d runs as one GEMM over windows (im2col): every output position (b, t) becomes a row holding its
-// K·C_in window of x, so y [B·L_out, C_out] = cols [B·L_out, K·C_in] · w [K·C_in, C_out], bias in the GEMM
-// epilogue. Measured against the direct loop (an AXPY of w's rows per output row; `conv1d direct loop` in
-// bench/suites/linalg-conv.ts), float32, B=64, K=3, C_out=64: at DCL-MoE's first layer (L=40, C_in=1)
-// im2col + GEMM runs at 0.9 GFLOP/s vs 0.65 (the depth K·C_in = 3 is too short for the GEMM to shine, but
-// it still wins), and at C_in=64 (L=19) at 3.2 vs 0.8 GFLOP/s. So one path: im2col + GEMM.
+// K·C_in window of x, so y [B·L_out, C_out] = cols [B·L_out, K·C_in] · w [K·C_in, C_out], with the bias
+// (and an optional activation) in the GEMM epilogue. Measured against the direct loop (an AXPY of w's rows
+// per output row; `conv1d direct loop` in bench/suites/linalg-conv.ts), float32, B=64, K=3, C_out=64: at
+// DCL-MoE's first layer (L=40, C_in=1) im2col + GEMM runs at 0.9 GFLOP/s vs 0.65 (a depth K·C_in of 3 is
+// too short for the GEMM to shine, but it still wins), and at C_in=64 (L=19) at 3.2 vs 0.8 GFLOP/s. So
+// there is one path: im2col + GEMM.
 // Both backward passes are GEMMs over the same windows: dcols = dy·wᵀ scattered back (col2im) for dx, and
 // dw = colsᵀ·dy. The cols buffer comes from the tensor pool, so a training loop reuses it step after step.
 
