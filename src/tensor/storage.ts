@@ -6,11 +6,71 @@
 
 import { allocateArray, type DType, type TypedArray } from './dtype.ts';
 
-/** One buffer shared by a tensor and all of its views; freed when the last view is disposed. */
+/**
+ * Values held by a device (the gpu.js backend: a texture or buffer). The engine core only moves them to the
+ * host and frees them; a device backend (src/kernels/gpu) creates them and reads `Storage.device`.
+ */
+export interface DeviceData {
+  /** The values as a new host array (pooled, the storage's dtype). */
+  download(): TypedArray;
+  /** Free the device memory (idempotent). */
+  dispose(): void;
+}
+
+/**
+ * One buffer shared by a tensor and all of its views; freed when the last view is disposed.
+ *
+ * The values live either on the host (`data`, a typed array) or on a device (`device`), never both: a
+ * device backend creates device-resident storage with `Storage.onDevice`, and the first host access to
+ * `data` downloads the values and frees the device copy. NOTE: any host access counts as a possible write
+ * (kernels and optimisers write through `data`), so the host becomes the only copy; a device kernel that
+ * reads host storage uploads it again. The CPU path pays one null check per `data` access and nothing else.
+ */
 export class Storage {
   /** Number of live tensors viewing this buffer. */
   refs = 0;
-  constructor(public data: TypedArray) {}
+  private host: TypedArray;
+  private deviceData: DeviceData | null = null;
+
+  constructor(data: TypedArray) {
+    this.host = data;
+  }
+
+  /** Device-resident storage; `placeholder` (an empty array of the dtype) stands in until a host access. */
+  static onDevice(device: DeviceData, placeholder: TypedArray): Storage {
+    const storage = new Storage(placeholder);
+    storage.deviceData = device;
+    return storage;
+  }
+
+  /** The host values (downloaded first, once, when the storage is on a device). */
+  get data(): TypedArray {
+    if (this.deviceData !== null) this.moveToHost();
+    return this.host;
+  }
+
+  set data(values: TypedArray) {
+    this.host = values;
+  }
+
+  /** The device copy, or null when the values are on the host. */
+  get device(): DeviceData | null {
+    return this.deviceData;
+  }
+
+  /** Free the device copy without downloading it (disposal: the values are no longer needed). */
+  releaseDevice(): void {
+    const device = this.deviceData;
+    this.deviceData = null;
+    device?.dispose();
+  }
+
+  private moveToHost(): void {
+    const device = this.deviceData!;
+    this.deviceData = null;
+    this.host = device.download();
+    device.dispose();
+  }
 }
 
 const MAX_POOLED_BUFFERS_PER_SIZE = 64;

@@ -94,6 +94,7 @@ export class Tensor {
     this.storageRef = null;
     this.node = null;
     if (--storage.refs === 0) {
+      storage.releaseDevice(); // device values are freed, never downloaded just to be discarded
       releaseArray(this.dtype, storage.data);
       storage.data = EMPTY[this.dtype];
     }
