@@ -1,0 +1,102 @@
+// The gpu.js backend: its kernel table and admission rules over one GpuContext, and `useBackend('cpu' | 'gpu' | 'auto')`.
+//
+// Ops without a GPU kernel fall back to the reference (CPU) backend through the ordinary dispatch order: the
+// CPU kernel reads its inputs through `storage.data`, which downloads device-resident values on demand
+// (src/tensor/storage.ts), and its outputs live on the host until a GPU kernel reads them (uploaded per call).
+// So a missing kernel costs transfers, never correctness. `accepts` also sends float64 work (gradient checks)
+// to the CPU: gpu.js computes in float32 only.
+
+import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
+import { type Backend, type Kernel, type KernelTable, registerBackend, registeredBackends, unregisterBackend } from '../backend.ts';
+import { type GpuContext, type GpuMode, HARDWARE_MODES, type ProbeAttempt, probeGpu } from './context.ts';
+import { binaryAccepts, elementwiseGpuKernels } from './elementwise.ts';
+import { stageable } from './device.ts';
+
+export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.ts';
+
+/** Every GPU kernel over `context`. Partial by design: see the header for how the rest falls back. */
+export function gpuKernels(context: GpuContext): Partial<KernelTable> {
+  return {
+    ...elementwiseGpuKernels(context),
+  };
+}
+
+type Accepts = { [K in OpName]?: (inputs: readonly Tensor[], attrs: OpAttrs[K]) => boolean };
+
+/** float32 (and int32 index) inputs, none empty, each readable by a kernel (contiguous or few strided axes). */
+function plainInputs(inputs: readonly Tensor[]): boolean {
+  for (const x of inputs) {
+    if (x.dtype === 'float64' || x.size === 0 || !stageable(x)) return false;
+  }
+  return true;
+}
+
+function admissionRules(kernels: Partial<KernelTable>): Accepts {
+  const rules: Accepts = {};
+  for (const op of Object.keys(kernels) as OpName[]) (rules as Record<string, unknown>)[op] = plainInputs;
+  const binary = (inputs: readonly Tensor[]): boolean => plainInputs(inputs) && binaryAccepts(inputs[0], inputs[1]);
+  Object.assign(rules, { add: binary, sub: binary, mul: binary, div: binary, maximum: binary });
+  return rules;
+}
+
+/** The backend object for `registerBackend`: name 'gpu', kernels over `context`. */
+export function createGpuBackend(context: GpuContext): Backend & { context: GpuContext } {
+  const kernels = gpuKernels(context);
+  return { name: 'gpu', kernels, accepts: admissionRules(kernels), context };
+}
+
+// ---- choosing the backend ----------------------------------------------------------------------------
+
+export type BackendChoice = 'cpu' | 'gpu' | 'auto';
+
+export interface BackendSelection {
+  /** What runs: 'cpu' (reference kernels) or the gpu.js mode that passed the probe. */
+  backend: 'cpu' | GpuMode;
+  /** The context of the GPU backend (null on the CPU); dispose it through `useBackend('cpu')`. */
+  context: GpuContext | null;
+  /** One line for the user: what was chosen and why. */
+  message: string;
+  attempts: ProbeAttempt[];
+}
+
+let installed: (Backend & { context: GpuContext }) | null = null;
+
+/**
+ * Select the kernels every later op runs on. 'gpu' probes gpu.js (headless-gl, else WebAssembly in Node;
+ * WebGL2 in a browser) and throws a clear error when no mode works; 'auto' uses a hardware GPU mode when
+ * one works and otherwise stays on the CPU and says so (gpu.js's WebAssembly and cpu modes emulate the
+ * device on the CPU and measure slower than the reference kernels here: see bench/gpu-ops.ts).
+ *
+ * @example
+ * const { message } = useBackend('auto');   // "backend: cpu (no hardware GPU mode: ...)"
+ * console.log(message);
+ */
+export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] } = {}): BackendSelection {
+  if (installed) {
+    unregisterBackend('gpu');
+    installed.context.dispose();
+    installed = null;
+  }
+  if (choice === 'cpu') return { backend: 'cpu', context: null, message: 'backend: cpu (reference kernels)', attempts: [] };
+  const modes = options.modes ?? (choice === 'auto' ? undefined : undefined);
+  const { context, attempts } = probeGpu(modes);
+  const tried = attempts.map((a) => `${a.mode}: ${a.error ?? 'ok'}`).join('; ');
+  const usable = context !== null && (choice === 'gpu' || HARDWARE_MODES.includes(context.mode));
+  if (!usable) {
+    context?.dispose();
+    if (choice === 'gpu') throw new Error(`--backend gpu: no gpu.js mode works here (${tried})`);
+    const why = context ? `only gpu.js '${context.mode}' works, which emulates the GPU on the CPU` : `no gpu.js mode works: ${tried}`;
+    return { backend: 'cpu', context: null, message: `backend: cpu (auto: ${why})`, attempts };
+  }
+  installed = createGpuBackend(context);
+  registerBackend(installed);
+  return { backend: context.mode, context, message: `backend: gpu (gpu.js '${context.mode}', checked against the CPU at start-up)`, attempts };
+}
+
+/** The registered GPU backend's context, or null when ops run on the CPU. */
+export function activeGpuContext(): GpuContext | null {
+  return installed && registeredBackends().includes('gpu') ? installed.context : null;
+}
+
+export type { Kernel };

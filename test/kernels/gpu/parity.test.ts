@@ -1,0 +1,55 @@
+// Backend parity: every gpu.js kernel against the CPU kernel on the same float32 inputs, in each gpu.js mode that runs here.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuKernels } from '../../../src/kernels/cpu/index.ts';
+import type { Kernel } from '../../../src/kernels/backend.ts';
+import type { OpName } from '../../../src/tensor/op-table.ts';
+import type { Tensor } from '../../../src/tensor/tensor.ts';
+import { tidy } from '../../../src/tensor/storage.ts';
+import { createGpuBackend, createGpuContext, gpuKernels, type GpuMode } from '../../../src/kernels/gpu/index.ts';
+import { GpuContext } from '../../../src/kernels/gpu/context.ts';
+import { parityCases, type ParityCase } from './parity-cases.ts';
+
+/** rtol ~1e-4; atol grows with the reduction length (float32 sums of n terms carry ~n·2^-24 relative error). */
+const RTOL = 1e-4;
+const atolFor = (c: ParityCase): number => 1e-5 * Math.max(1, Math.sqrt(c.reduction ?? 1));
+
+function compare(gpu: Tensor, cpu: Tensor, label: string, atol: number): void {
+  expect(gpu.shape, `${label}: shape`).toEqual(cpu.shape);
+  expect(gpu.dtype, `${label}: dtype`).toBe(cpu.dtype);
+  const g = gpu.toFlatArray();
+  const c = cpu.toFlatArray();
+  for (let i = 0; i < c.length; i++) {
+    const ok = Number.isNaN(c[i]) ? Number.isNaN(g[i]) : g[i] === c[i] || Math.abs(g[i] - c[i]) <= atol + RTOL * Math.abs(c[i]);
+    if (!ok) expect.fail(`${label}: element ${i}: gpu ${g[i]}, cpu ${c[i]} (rtol ${RTOL}, atol ${atol})`);
+  }
+}
+
+// The modes CI always has: WebAssembly (the gpu.js backend Node falls back to) and gpu.js's transpiled-JS cpu mode.
+// A hardware mode (headless-gl with the native `gl` package) joins when the probe finds one.
+const MODES: GpuMode[] = ['webasm', 'cpu'];
+
+describe.each(MODES)('gpu.js %s kernels match the CPU kernels', (mode) => {
+  const context: GpuContext = createGpuContext(mode);
+  const kernels = gpuKernels(context);
+  const backend = createGpuBackend(context);
+  afterAll(() => context.dispose());
+
+  it.each(parityCases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    tidy(() => {
+      const kernel = kernels[c.op] as Kernel<OpName> | undefined;
+      expect(kernel, `${c.op} has a GPU kernel`).toBeDefined();
+      const inputs = c.inputs();
+      const accepts = backend.accepts?.[c.op] as ((x: readonly Tensor[], a: unknown) => boolean) | undefined;
+      expect(accepts?.(inputs, c.attrs) ?? true, `${c.op}: the GPU backend accepts these inputs`).toBe(true);
+      const expected = (cpuKernels[c.op] as Kernel<OpName>)(inputs, c.attrs);
+      const got = kernel!(c.inputs(), c.attrs);
+      // Outputs stay on the device until read: nothing was downloaded by the kernel itself.
+      for (const y of got.outputs) expect(y.storage.device, `${c.op}: output is device-resident`).not.toBeNull();
+      expect(got.outputs.length).toBe(expected.outputs.length);
+      got.outputs.forEach((y, i) => compare(y, expected.outputs[i], `${c.op} output ${i}`, atolFor(c)));
+      expect(got.saved?.length ?? 0).toBe(expected.saved?.length ?? 0);
+      (got.saved ?? []).forEach((s, i) => compare(s, expected.saved![i], `${c.op} saved ${i}`, atolFor(c)));
+    });
+  });
+});
