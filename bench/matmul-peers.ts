@@ -1,7 +1,7 @@
 // Peer comparison: float32 GEMM GFLOP/s of wasmGemm (1 and 2 threads) next to PyTorch's matmul on the same shapes, when python3 can import torch.
 //
 // Run: npx tsx bench/matmul-peers.ts. PyTorch runs through `python3 -c` (nothing is installed); without
-// torch its column reads "n/a". Timings are best-of-repeats, which is what a quiet machine would give.
+// torch its columns read "n/a". Timings are best-of-repeats, which is what a quiet machine would give.
 
 import { execFileSync } from 'node:child_process';
 import { setWasmGemmThreadLimit, startWasmThreads, wasmGemm } from '../src/kernels/wasm/gemm.ts';
@@ -22,7 +22,21 @@ function bestSeconds(fn: () => void, flops: number): number {
   return best;
 }
 
-function torchGflops(threads: number): (number | null)[] {
+/** A python3 that can import torch (the system one may have it where the PATH one does not), or null. */
+function torchPython(): string | null {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+function torchGflops(python: string | null, threads: number): (number | null)[] {
+  if (python === null) return SHAPES.map(() => null);
   const script = `
 import json, time, torch
 torch.set_num_threads(${threads})
@@ -39,9 +53,11 @@ for m, k, n in ${JSON.stringify(SHAPES)}:
     out.append(2 * m * n * k / best / 1e9)
 print(json.dumps(out))`;
   try {
-    return JSON.parse(execFileSync('python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    // OpenBLAS single-threaded, torch's own threads set above (as bench/dcl-moe-epoch.ts runs PyTorch).
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) };
+    return JSON.parse(execFileSync(python, ['-c', script], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
   } catch {
-    return SHAPES.map(() => null); // no python3 or no torch
+    return SHAPES.map(() => null);
   }
 }
 
@@ -49,8 +65,9 @@ const threads = await startWasmThreads(2);
 const fmt = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(1)).padStart(10);
 console.log(`GFLOP/s, float32, best of 20 (wasm threads available: ${threads})`);
 console.log(`${'M x K x N'.padEnd(16)}${'wasm 1t'.padStart(10)}${'wasm 2t'.padStart(10)}${'torch 1t'.padStart(10)}${'torch 2t'.padStart(10)}`);
-const torch1 = torchGflops(1);
-const torch2 = torchGflops(2);
+const python = torchPython();
+const torch1 = torchGflops(python, 1);
+const torch2 = torchGflops(python, 2);
 SHAPES.forEach(([M, K, N], s) => {
   const A = allocateInWasm(M * K).map(() => Math.random());
   const B = allocateInWasm(K * N).map(() => Math.random());

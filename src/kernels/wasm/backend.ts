@@ -6,6 +6,10 @@
 // float64 and tiny products on the reference backend, which is also the spec these kernels are tested
 // against. NETMOE_KERNELS=reference skips this backend entirely (src/kernels/backend.ts).
 
+// NOTE: load the engine before the CPU kernel modules below. They sit on an import cycle (cpu/conv.ts ->
+// tensor.ts -> dispatch.ts -> cpu/index.ts -> cpu/conv.ts); entered from cpu/conv.ts, cpu/index.ts would
+// read `convKernels` before it is initialised. Entered from tensor.ts, the cycle resolves in order.
+import '../../tensor/tensor.ts';
 import { sizeOf } from '../../tensor/shape.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { registerBackend, registeredBackends, unregisterBackend, type Backend } from '../backend.ts';
