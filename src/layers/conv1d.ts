@@ -5,7 +5,6 @@ import { glorotUniform, zeros } from '../tensor/creation.ts';
 import type { Rng } from '../tensor/random.ts';
 import type { DType } from '../tensor/dtype.ts';
 import { conv1d } from '../tensor/ops/conv.ts';
-import { relu } from '../tensor/ops/elementwise.ts';
 import { Module } from './module.ts';
 
 export interface Conv1DOptions {
@@ -40,7 +39,7 @@ export class Conv1D extends Module {
 
   forward(x: Tensor): Tensor {
     // x: [B, L, C_in] -> y: [B, L_out, filters]
-    const y = conv1d(x, this.kernel, this.bias, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 'valid' });
-    return this.options.activation === 'relu' ? relu(y) : y;
+    // relu runs fused in the convolution's GEMM epilogue (one pass over the output).
+    return conv1d(x, this.kernel, this.bias, { stride: this.options.stride ?? 1, padding: this.options.padding ?? 'valid', activation: this.options.activation ?? 'none' });
   }
 }

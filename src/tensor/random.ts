@@ -23,6 +23,14 @@ export class Rng {
     return this.prng();
   }
 
+  /**
+   * Uniform in [0, 1) with 32 random bits instead of 53: one ARC4 draw instead of two, about twice as
+   * fast. Enough for masks and coin flips (dropout), not for values that need full double precision.
+   */
+  quick(): number {
+    return this.prng.quick();
+  }
+
   /** Uniform in [low, high). */
   uniform(low = 0, high = 1): number {
     return low + (high - low) * this.prng();

@@ -110,7 +110,8 @@ function unaryLoop(op: UnaryName, x: TypedArray, y: TypedArray, n: number): void
       }
       return;
     case 'relu':
-      for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+      // Math.max compiles to a branch-free max; `x > 0 ? x : 0` mispredicts half the time on random signs.
+      for (let i = 0; i < n; i++) y[i] = Math.max(x[i], 0);
       return;
     case 'gelu':
       for (let i = 0; i < n; i++) {
@@ -152,8 +153,8 @@ function unaryGradLoop(fn: UnaryFn, exponent: number, dy: TypedArray, x: TypedAr
     case 'sigmoid': // d s = s (1 - s)
       for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
       return;
-    case 'relu': // 1 for x > 0, else 0
-      for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+    case 'relu': // 1 for x > 0, else 0 (the comparison as a 0/1 number: no branch to mispredict)
+      for (let i = 0; i < n; i++) dx[i] = dy[i] * +(x[i] > 0);
       return;
     case 'gelu': // 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3))
       for (let i = 0; i < n; i++) {

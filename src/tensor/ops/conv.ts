@@ -158,7 +158,7 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions): Tenso
 export function dropoutMask(shape: readonly number[], rate: number, rng: Rng, dtype: 'float32' | 'float64' = 'float32'): Tensor {
   const mask = emptyTensor(shape, dtype);
   const m = mask.values;
-  for (let i = 0; i < m.length; i++) m[i] = rng.next() >= rate ? 1 : 0;
+  for (let i = 0; i < m.length; i++) m[i] = rng.quick() >= rate ? 1 : 0; // 32 random bits are plenty for a keep/drop decision
   return mask;
 }
 
