@@ -11,6 +11,10 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import { type Backend, type Kernel, type KernelTable, registerBackend, registeredBackends, unregisterBackend } from '../backend.ts';
 import { type GpuContext, type GpuMode, HARDWARE_MODES, type ProbeAttempt, probeGpu } from './context.ts';
 import { binaryAccepts, elementwiseGpuKernels } from './elementwise.ts';
+import { MAX_CONCAT_INPUTS, reduceGpuKernels, sumToShapeAccepts } from './reduce.ts';
+import { linalgGpuKernels } from './linalg.ts';
+import { lossGpuKernels } from './loss.ts';
+import { convGpuKernels } from './conv.ts';
 import { stageable } from './device.ts';
 
 export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.ts';
@@ -19,6 +23,10 @@ export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.
 export function gpuKernels(context: GpuContext): Partial<KernelTable> {
   return {
     ...elementwiseGpuKernels(context),
+    ...reduceGpuKernels(context),
+    ...linalgGpuKernels(context),
+    ...lossGpuKernels(context),
+    ...convGpuKernels(context),
   };
 }
 
@@ -36,7 +44,15 @@ function admissionRules(kernels: Partial<KernelTable>): Accepts {
   const rules: Accepts = {};
   for (const op of Object.keys(kernels) as OpName[]) (rules as Record<string, unknown>)[op] = plainInputs;
   const binary = (inputs: readonly Tensor[]): boolean => plainInputs(inputs) && binaryAccepts(inputs[0], inputs[1]);
-  Object.assign(rules, { add: binary, sub: binary, mul: binary, div: binary, maximum: binary });
+  Object.assign(rules, {
+    add: binary,
+    sub: binary,
+    mul: binary,
+    div: binary,
+    maximum: binary,
+    sumToShape: (inputs: readonly Tensor[], { shape }: OpAttrs['sumToShape']) => plainInputs(inputs) && sumToShapeAccepts(inputs[0], shape),
+    concat: (inputs: readonly Tensor[]) => inputs.length <= MAX_CONCAT_INPUTS && plainInputs(inputs),
+  });
   return rules;
 }
 

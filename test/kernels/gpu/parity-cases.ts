@@ -76,6 +76,114 @@ export const elementwiseCases: ParityCase[] = [
   },
 ];
 
-export const parityCases: ParityCase[] = [...elementwiseCases];
+const argmaxOf = (O: number, I: number, R: number, seed: number): Tensor => {
+  const r = rng(seed);
+  return nm.tensor(Array.from({ length: O * I }, () => Math.floor(r.next() * R)), { dtype: 'int32' }).reshape([O, I]);
+};
+
+export const reduceMovementCases: ParityCase[] = [
+  { name: 'sum over the middle axis [3, 7, 5]', op: 'sum', inputs: () => [normal([3, 7, 5], 600)], attrs: none, reduction: 7 },
+  { name: 'sum of rows [64, 2432, 1] (a bias gradient)', op: 'sum', inputs: () => [normal([1, 2432, 3], 601)], attrs: none, reduction: 2432 },
+  { name: 'sum of a permuted view', op: 'sum', inputs: () => [nm.permute(normal([5, 4, 3], 602), [2, 1, 0])], attrs: none, reduction: 4 },
+  { name: 'max with argmax [4, 9, 3] (distinct values)', op: 'max', inputs: () => [normal([4, 9, 3], 603)], attrs: none },
+  { name: 'logsumexp [2, 6, 4]', op: 'logsumexp', inputs: () => [normal([2, 6, 4], 604)], attrs: none, reduction: 6 },
+  { name: 'maxBackward', op: 'maxBackward', inputs: () => [normal([4, 3], 605), argmaxOf(4, 3, 9, 606)], attrs: { reduceSize: 9 } },
+  { name: 'copy of a transposed view', op: 'copy', inputs: () => [nm.permute(normal([3, 4, 5], 607), [2, 0, 1])], attrs: none },
+  { name: 'copy of a broadcast view', op: 'copy', inputs: () => [normal([1, 5], 608).expand([3, 5])], attrs: none },
+  { name: 'sumToShape [64, 3, 20] -> [64, 3, 1]', op: 'sumToShape', inputs: () => [normal([64, 3, 20], 609)], attrs: { shape: [64, 3, 1] }, reduction: 20 },
+  { name: 'sumToShape [6, 5] -> [5] (bias)', op: 'sumToShape', inputs: () => [normal([6, 5], 610)], attrs: { shape: [5] }, reduction: 6 },
+  { name: 'sumToShape [2, 3, 4] -> [1, 3, 1]', op: 'sumToShape', inputs: () => [normal([2, 3, 4], 611)], attrs: { shape: [1, 3, 1] }, reduction: 8 },
+  { name: 'sumToShape of a strided view', op: 'sumToShape', inputs: () => [nm.permute(normal([4, 6], 612), [1, 0])], attrs: { shape: [1, 4] }, reduction: 6 },
+  { name: 'concat 3 along axis 1 (expert outputs)', op: 'concat', inputs: () => [normal([5, 1, 4], 613), normal([5, 1, 4], 614), normal([5, 1, 4], 615)], attrs: { axis: 1 } },
+  { name: 'concat 2 of different sizes along the last axis', op: 'concat', inputs: () => [normal([3, 2], 616), normal([3, 5], 617)], attrs: { axis: 1 } },
+];
+
+export const linalgCases: ParityCase[] = [
+  { name: 'matmul [7, 13] x [13, 5]', op: 'matmul', inputs: () => [normal([7, 13], 700), normal([13, 5], 701)], attrs: { transA: false, transB: false }, reduction: 13 },
+  { name: 'matmul transA (a weight gradient xᵀ·dy)', op: 'matmul', inputs: () => [normal([64, 40], 702), normal([64, 9], 703)], attrs: { transA: true, transB: false }, reduction: 64 },
+  { name: 'matmul transB (an input gradient dy·wᵀ)', op: 'matmul', inputs: () => [normal([6, 9], 704), normal([11, 9], 705)], attrs: { transA: false, transB: true }, reduction: 9 },
+  { name: 'matmul transA and transB, batch 1', op: 'matmul', inputs: () => [normal([4, 1], 706), normal([3, 4], 707)], attrs: { transA: true, transB: true }, reduction: 4 },
+  { name: 'batched matmul [3, 4, 5] x [3, 5, 2]', op: 'matmul', inputs: () => [normal([3, 4, 5], 708), normal([3, 5, 2], 709)], attrs: { transA: false, transB: false }, reduction: 5 },
+  {
+    name: 'batched matmul with a broadcast b (stride-0 batch)',
+    op: 'matmul',
+    inputs: () => [normal([2, 3, 4, 5], 710), normal([5, 6], 711).expand([2, 3, 5, 6])],
+    attrs: { transA: false, transB: false },
+    reduction: 5,
+  },
+  { name: 'matmul of a transposed view', op: 'matmul', inputs: () => [nm.permute(normal([5, 4], 712), [1, 0]), normal([5, 3], 713)], attrs: { transA: false, transB: false }, reduction: 5 },
+  ...(['none', 'relu', 'tanh', 'sigmoid'] as const).map((activation, k) => ({
+    name: `dense ${activation} [9, 40] -> 17`,
+    op: 'dense' as const,
+    inputs: () => [normal([9, 40], 720 + k), normal([40, 17], 730 + k, 0.2), normal([17], 740 + k)],
+    attrs: { activation },
+    reduction: 40,
+  })),
+  { name: 'dense without bias, batch 1', op: 'dense', inputs: () => [normal([1, 6], 750), normal([6, 3], 751)], attrs: { activation: 'none' }, reduction: 6 },
+];
+
+export const lossCases: ParityCase[] = [
+  { name: 'softmax last axis [6, 20]', op: 'softmax', inputs: () => [normal([6, 20], 800, 3)], attrs: { axis: 1 }, reduction: 20 },
+  { name: 'softmax inner axis [2, 5, 3]', op: 'softmax', inputs: () => [normal([2, 5, 3], 801, 3)], attrs: { axis: 1 }, reduction: 5 },
+  { name: 'logSoftmax [4, 7]', op: 'logSoftmax', inputs: () => [normal([4, 7], 802, 3)], attrs: { axis: 1 }, reduction: 7 },
+  {
+    name: 'softmaxBackward [5, 3]',
+    op: 'softmaxBackward',
+    inputs: () => [normal([5, 3], 803), nm.softmax(normal([5, 3], 804), 1)],
+    attrs: { axis: 1 },
+    reduction: 3,
+  },
+  ...(['mean', 'sum', 'none'] as const).flatMap((reduction, k) => [
+    {
+      name: `crossEntropy ${reduction}, smoothing 0.1`,
+      op: 'crossEntropy' as const,
+      inputs: () => [normal([8, 5], 810 + k, 2), labels(8, 5, 820 + k)],
+      attrs: { reduction, labelSmoothing: 0.1 },
+      reduction: 8 * 5,
+    },
+    {
+      name: `crossEntropyBackward ${reduction}`,
+      op: 'crossEntropyBackward' as const,
+      inputs: () => [reduction === 'none' ? normal([8], 830 + k) : nm.tensor(0.7), nm.softmax(normal([8, 5], 840 + k), 1), labels(8, 5, 850 + k)],
+      attrs: { reduction, labelSmoothing: 0.1 },
+    },
+    {
+      name: `nllFromProbs ${reduction}`,
+      op: 'nllFromProbs' as const,
+      inputs: () => [nm.softmax(normal([64, 20], 860 + k), 1), labels(64, 20, 870 + k)],
+      attrs: { reduction, eps: 1e-7 },
+      reduction: 64,
+    },
+    {
+      name: `nllFromProbsBackward ${reduction}`,
+      op: 'nllFromProbsBackward' as const,
+      inputs: () => [reduction === 'none' ? normal([7], 880 + k) : nm.tensor(1.3), nm.softmax(normal([7, 4], 890 + k), 1), labels(7, 4, 895 + k)],
+      attrs: { reduction, eps: 1e-7 },
+    },
+  ]),
+];
+
+/** A valid argmax of maxPool1d (window t's pick is in [t·stride, t·stride + pool)). */
+const poolArgmax = (B: number, Lout: number, C: number, stride: number, pool: number, seed: number): Tensor => {
+  const r = rng(seed);
+  const v: number[] = [];
+  for (let b = 0; b < B; b++) for (let t = 0; t < Lout; t++) for (let c = 0; c < C; c++) v.push(t * stride + Math.floor(r.next() * pool));
+  return nm.tensor(v, { dtype: 'int32' }).reshape([B, Lout, C]);
+};
+
+export const convCases: ParityCase[] = [
+  { name: 'conv1d valid [2, 40, 1] * [3, 1, 64] (DCL-MoE)', op: 'conv1d', inputs: () => [normal([2, 40, 1], 900), normal([3, 1, 64], 901), normal([64], 902)], attrs: { stride: 1, padLeft: 0, outLength: 38 }, reduction: 3 },
+  { name: 'conv1d same, stride 2, no bias', op: 'conv1d', inputs: () => [normal([3, 9, 4], 903), normal([3, 4, 5], 904)], attrs: { stride: 2, padLeft: 1, outLength: 5 }, reduction: 12 },
+  { name: 'conv1dInputGrad same, stride 2', op: 'conv1dInputGrad', inputs: () => [normal([3, 5, 5], 905), normal([3, 4, 5], 906)], attrs: { stride: 2, padLeft: 1, inLength: 9 }, reduction: 15 },
+  { name: 'conv1dInputGrad valid (DCL-MoE)', op: 'conv1dInputGrad', inputs: () => [normal([2, 38, 64], 907), normal([3, 1, 64], 908)], attrs: { stride: 1, padLeft: 0, inLength: 40 }, reduction: 192 },
+  { name: 'conv1dWeightGrad same, stride 2', op: 'conv1dWeightGrad', inputs: () => [normal([3, 9, 4], 909), normal([3, 5, 5], 910)], attrs: { stride: 2, padLeft: 1, kernelSize: 3 }, reduction: 15 },
+  { name: 'conv1dWeightGrad valid (DCL-MoE, batch 64)', op: 'conv1dWeightGrad', inputs: () => [normal([64, 40, 1], 911), normal([64, 38, 64], 912)], attrs: { stride: 1, padLeft: 0, kernelSize: 3 }, reduction: 64 * 38 },
+  { name: 'maxPool1d pool 2 [2, 38, 64] (DCL-MoE)', op: 'maxPool1d', inputs: () => [normal([2, 38, 64], 913)], attrs: { poolSize: 2, stride: 2 } },
+  { name: 'maxPool1d overlapping windows (pool 3, stride 1), odd length', op: 'maxPool1d', inputs: () => [normal([1, 7, 3], 914)], attrs: { poolSize: 3, stride: 1 } },
+  { name: 'maxPool1dBackward pool 2', op: 'maxPool1dBackward', inputs: () => [normal([2, 19, 6], 915), poolArgmax(2, 19, 6, 2, 2, 916)], attrs: { inLength: 38 } },
+  { name: 'maxPool1dBackward overlapping windows', op: 'maxPool1dBackward', inputs: () => [normal([1, 5, 3], 917), poolArgmax(1, 5, 3, 1, 3, 918)], attrs: { inLength: 7 } },
+];
+
+export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases];
 
 export { labels, normal, positive, awayFromZero, rng };
