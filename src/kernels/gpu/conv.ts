@@ -7,11 +7,12 @@
 import type { ConvOps } from '../../tensor/ops/conv.ts';
 import type { Kernel } from '../backend.ts';
 import type { Constants, GpuContext } from './context.ts';
+import { ACTIVATION_CODES } from './linalg.ts';
 import { NO_INPUT, Staging, deviceTensor } from './device.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
-// y[b, t, o] = bias[o] + Σ_k Σ_c x[b, t·stride + k - padLeft, c] · w[k, c, o], x = 0 outside [0, L).
+// y[b, t, o] = act(bias[o] + Σ_k Σ_c x[b, t·stride + k - padLeft, c] · w[k, c, o]), x = 0 outside [0, L).
 function conv1dBody(this: This, x: Float32Array, w: Float32Array, bias: Float32Array): number {
   const bt = Math.floor(this.thread.x / this.constants.Co);
   const o = this.thread.x - bt * this.constants.Co;
@@ -27,6 +28,9 @@ function conv1dBody(this: This, x: Float32Array, w: Float32Array, bias: Float32A
       for (let c = 0; c < this.constants.Ci; c++) s += x[px + c] * w[pw + c * this.constants.Co];
     }
   }
+  if (this.constants.act === 1) return Math.max(s, 0);
+  if (this.constants.act === 2) return Math.tanh(s);
+  if (this.constants.act === 3) return 1 / (1 + Math.exp(-s));
   return s;
 }
 
@@ -117,13 +121,13 @@ type GpuConvOps = Exclude<keyof ConvOps, 'dropoutWithMask'>;
 export function convGpuKernels(context: GpuContext): { [K in GpuConvOps]: Kernel<K> } {
   return {
     // x: [B, L, C_in], w: [K, C_in, C_out], bias: [C_out] -> y: [B, L_out, C_out]
-    conv1d: ([x, w, bias], { stride, padLeft, outLength }) => {
+    conv1d: ([x, w, bias], { stride, padLeft, outLength, activation }) => {
       const [B, L, Ci] = x.shape;
       const [K, , Co] = w.shape;
       const staging = new Staging(context);
       const [xs, ws] = staging.contiguous(x, w);
       const [bs] = bias ? staging.contiguous(bias) : [{ arg: NO_INPUT, offset: 0 }];
-      const constants = { L, Ci, Co, K, Lout: outLength, stride, padLeft, xo: xs.offset, wo: ws.offset, bo: bs.offset, hasBias: bias ? 1 : 0 };
+      const constants = { L, Ci, Co, K, Lout: outLength, stride, padLeft, xo: xs.offset, wo: ws.offset, bo: bs.offset, hasBias: bias ? 1 : 0, act: ACTIVATION_CODES[activation ?? 'none'] };
       const y = context.run('conv1d', conv1dBody, B * outLength * Co, constants, [xs.arg, ws.arg, bs.arg]);
       staging.release();
       return { outputs: [deviceTensor(y, [B, outLength, Co])] };

@@ -24,7 +24,8 @@ function matmulBody(this: This, a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-const ACTIVATION_CODES: Record<DenseActivation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
+/** The epilogue activations as kernel constants (dense and conv1d). */
+export const ACTIVATION_CODES: Record<DenseActivation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
 // y[n, j] = act(Σ_k x[n, k] · w[k, j] + bias[j]): the epilogue runs on the sum while it is in a register.
 function denseBody(this: This, x: Float32Array, w: Float32Array, bias: Float32Array): number {

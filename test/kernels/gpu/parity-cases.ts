@@ -173,6 +173,8 @@ const poolArgmax = (B: number, Lout: number, C: number, stride: number, pool: nu
 
 export const convCases: ParityCase[] = [
   { name: 'conv1d valid [2, 40, 1] * [3, 1, 64] (DCL-MoE)', op: 'conv1d', inputs: () => [normal([2, 40, 1], 900), normal([3, 1, 64], 901), normal([64], 902)], attrs: { stride: 1, padLeft: 0, outLength: 38 }, reduction: 3 },
+  { name: 'conv1d + relu epilogue (Conv1D layer)', op: 'conv1d', inputs: () => [normal([2, 40, 1], 930), normal([3, 1, 64], 931), normal([64], 932)], attrs: { stride: 1, padLeft: 0, outLength: 38, activation: 'relu' }, reduction: 3 },
+  { name: 'conv1d + tanh epilogue', op: 'conv1d', inputs: () => [normal([2, 9, 4], 933), normal([3, 4, 5], 934), normal([5], 935)], attrs: { stride: 1, padLeft: 1, outLength: 9, activation: 'tanh' }, reduction: 12 },
   { name: 'conv1d same, stride 2, no bias', op: 'conv1d', inputs: () => [normal([3, 9, 4], 903), normal([3, 4, 5], 904)], attrs: { stride: 2, padLeft: 1, outLength: 5 }, reduction: 12 },
   { name: 'conv1dInputGrad same, stride 2', op: 'conv1dInputGrad', inputs: () => [normal([3, 5, 5], 905), normal([3, 4, 5], 906)], attrs: { stride: 2, padLeft: 1, inLength: 9 }, reduction: 15 },
   { name: 'conv1dInputGrad valid (DCL-MoE)', op: 'conv1dInputGrad', inputs: () => [normal([2, 38, 64], 907), normal([3, 1, 64], 908)], attrs: { stride: 1, padLeft: 0, inLength: 40 }, reduction: 192 },

@@ -53,3 +53,13 @@ describe.each(MODES)('gpu.js %s kernels match the CPU kernels', (mode) => {
     });
   });
 });
+
+describe('parity coverage', () => {
+  it('every op with a GPU kernel has at least one parity case', () => {
+    const context = createGpuContext('cpu');
+    const withKernel = Object.keys(gpuKernels(context)).sort();
+    context.dispose();
+    const covered = new Set(parityCases.map((c) => c.op));
+    expect(withKernel.filter((op) => !covered.has(op as OpName))).toEqual([]);
+  });
+});
