@@ -6,6 +6,7 @@ import { DCL_MODEL_KINDS, type DclModelKind } from '../models/dcl-moe.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/trainer.ts';
 import { foldInputs, loadInputs, splitInputs } from '../train/prepare.ts';
 import { runTraining, type RunResult } from '../train/run-training.ts';
+import { type BackendChoice, useBackend } from '../kernels/gpu/index.ts';
 import { type FlagSpec, UsageError, isPositiveInteger, numberFlag, parseFlags, runMain, usage } from './args.ts';
 
 const SPEC = {
@@ -23,6 +24,7 @@ const SPEC = {
   folds: { type: 'string', value: '<k>', description: 'k-fold cross-validation instead of one 80/10/10 split' },
   out: { type: 'string', value: '<dir>', description: 'output folder (model/, metrics.json, report.html)', default: 'runs/<model>' },
   resume: { type: 'boolean', description: 'continue the interrupted run in --out' },
+  backend: { type: 'string', value: '<name>', description: 'kernels: cpu | gpu (gpu.js; fails when no mode works) | auto (a hardware gpu.js mode, else cpu)', default: 'cpu' },
   quiet: { type: 'boolean', description: 'no progress bar or model summary' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } satisfies Record<string, FlagSpec>;
@@ -55,6 +57,9 @@ async function main(): Promise<void> {
   const folds = flags.folds === undefined ? 0 : numberFlag('folds', flags.folds, 0, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2');
   if (flags.resume && (folds > 0 || kinds.length > 1)) throw new UsageError('--resume continues one model on one split; it cannot be combined with --folds or --model all');
 
+  const backend = flags.backend ?? 'cpu';
+  if (!['cpu', 'gpu', 'auto'].includes(backend)) throw new UsageError(`--backend: unknown backend '${backend}' (cpu, gpu or auto)`);
+  console.log(useBackend(backend as BackendChoice).message);
   const dataPath = flags.data ?? ensureBuiltinDataset();
   const log = (line: string): void => console.log(line);
   log(`netmoe train: ${kinds.join(', ')} on ${flags.data ? dataPath : `the built-in synthetic dataset (${dataPath})`}`);
