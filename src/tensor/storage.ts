@@ -58,6 +58,16 @@ export class Storage {
     return this.deviceData;
   }
 
+  /**
+   * A device-side write (an optimiser step on the device): `device` now holds the values; the host copy
+   * and any previous device copy are dropped. Views of this storage see the new values.
+   */
+  setDevice(device: DeviceData, placeholder: TypedArray): void {
+    if (this.deviceData !== device) this.deviceData?.dispose();
+    this.deviceData = device;
+    this.host = placeholder;
+  }
+
   /** Free the device copy without downloading it (disposal: the values are no longer needed). */
   releaseDevice(): void {
     const device = this.deviceData;
