@@ -9,6 +9,7 @@ import { Rng } from '../../../src/tensor/random.ts';
 import { reseedDropout } from '../../../src/layers/dropout.ts';
 import { registeredBackends } from '../../../src/kernels/backend.ts';
 import { activeGpuContext, probeGpu, useBackend } from '../../../src/kernels/gpu/index.ts';
+import { DeviceAdam } from '../../../src/kernels/gpu/adam.ts';
 
 const F = 16;
 const C = 4;
@@ -79,5 +80,46 @@ describe('GPU backend (gpu.js webasm)', () => {
     trainLosses(12);
     // The second run holds no more device arrays than the first: every intermediate was freed.
     expect(context!.stats.liveArrays).toBeLessThanOrEqual(live);
+  });
+});
+
+describe('DeviceAdam (the Adam update on the gpu.js device)', () => {
+  afterEach(() => {
+    useBackend('cpu');
+  });
+
+  it('matches the host Adam step for step, keeps parameters on the device, and checkpoints its moments', () => {
+    const cpu = trainLosses(4);
+    const { context } = useBackend('gpu', { modes: ['webasm'] });
+    const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.2, seed: 11, kind: 'dcl-moe' });
+    reseedDropout(model, 11, 1);
+    const rng = new Rng(5);
+    const x = nm.randn([B, F], { rng }).keep();
+    const labels = nm.tensor(Array.from({ length: B }, (_, i) => i % C), { dtype: 'int32' }).keep();
+    const opt = new DeviceAdam(model.namedParameters(), { lr: 3e-3 }, context!);
+    const losses: number[] = [];
+    let live = 0;
+    for (let s = 0; s < 4; s++) {
+      if (s === 2) live = context!.stats.liveArrays;
+      losses.push(
+        nm.tidy(() => {
+          model.zeroGrad();
+          const loss = nllFromProbs(model.predict(x).probs, labels);
+          loss.backward();
+          opt.step();
+          return loss.item();
+        }),
+      );
+      // Every parameter is device-resident after the step (the Dense / Conv1D weights are read by GPU kernels).
+      for (const p of model.namedParameters()) expect(p.tensor.storage.device, p.name).not.toBeNull();
+    }
+    losses.forEach((loss, i) => expect(Math.abs(loss - cpu[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu[i]))));
+    // Parameters and moments are the only device arrays that outlive a step: the count is flat.
+    expect(context!.stats.liveArrays).toBe(live);
+    const state = opt.state();
+    expect(state.step).toBe(4);
+    const name = model.namedParameters()[0].name;
+    expect(state.buffers[name].v.some((v) => v > 0)).toBe(true);
+    opt.releaseMoments();
   });
 });
