@@ -1,5 +1,5 @@
 // DNS messages (RFC 1035) with real headers, names and resource records: the one cleartext protocol in the dataset.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import { concatBytes } from './tls.ts';
 import { writeU16, writeU32 } from './frames.ts';
 
@@ -10,7 +10,7 @@ const TLDS = ['com', 'net', 'org', 'io', 'de', 'co.uk', 'fr', 'jp'];
 const PREFIXES = ['www', 'api', 'cdn', 'static', 'img', 'mail', 'edge', 'login', 'update'];
 
 /** A plausible host name: "<prefix>.<made-up word>.<tld>". */
-export function randomHostName(rng: Rng): string {
+export function randomHostName(rng: SimulationRng): string {
   let word = '';
   for (let i = rng.int(2, 5); i > 0; i--) word += rng.pick(SYLLABLES);
   return `${rng.pick(PREFIXES)}.${word}.${rng.pick(TLDS)}`;
@@ -32,7 +32,7 @@ export function dnsQuery(q: DnsQuestion, edns: boolean): Uint8Array {
  * The answer: header with QR/RD/RA, the question echoed, an optional CNAME, then `addresses` A or AAAA records whose
  * names point back at the question (compression pointer 0xc00c).
  */
-export function dnsResponse(rng: Rng, q: DnsQuestion, addresses: number, withCname: boolean, edns: boolean): Uint8Array {
+export function dnsResponse(rng: SimulationRng, q: DnsQuestion, addresses: number, withCname: boolean, edns: boolean): Uint8Array {
   const records: Uint8Array[] = [];
   if (withCname) {
     const cdn = rng.pick(['akamaiedge.net', 'cloudfront.net', 'fastly.net', 'edgekey.net']);
@@ -66,7 +66,7 @@ function question(q: DnsQuestion): Uint8Array {
   return out;
 }
 
-function resourceRecord(rng: Rng, type: number, rdata: Uint8Array): Uint8Array {
+function resourceRecord(rng: SimulationRng, type: number, rdata: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + rdata.length);
   writeU16(out, 0, 0xc00c); // name: pointer to the question's name at offset 12
   writeU16(out, 2, type);

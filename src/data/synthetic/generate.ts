@@ -1,7 +1,7 @@
 // Writes the synthetic dataset: one folder per class, several flows per capture, every file seeded on its own.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from './random.ts';
+import { SimulationRng } from './random.ts';
 import { FlowPath, type Endpoint, type SimPacket } from './flow-path.ts';
 import { ethernetFrame } from './frames.ts';
 import { PcapWriter } from './pcap-writer.ts';
@@ -70,7 +70,7 @@ export function generateSyntheticDataset(dir: string, options: SyntheticDatasetO
       const flows = Math.min(flowsPerFile, flowsPerClass - entry.flows);
       const path = join(classDir, `${file}.pcap`);
       // Per-file seeds: a file does not change when another class or file is added.
-      const rng = new Rng(`${seed}/${cls.name}/${file}`);
+      const rng = new SimulationRng(`${seed}/${cls.name}/${file}`);
       const fileStart = (options.startTime ?? DEFAULT_START) + file * 3600;
       const written = writeCapture(path, cls, rng, flows, fileStart, options.snapLength);
       entry.flows += flows;
@@ -103,7 +103,7 @@ interface LanHost {
 function writeCapture(
   path: string,
   cls: TrafficClass,
-  rng: Rng,
+  rng: SimulationRng,
   flows: number,
   fileStart: number,
   snapLength?: number,
@@ -144,7 +144,7 @@ function writeCapture(
 }
 
 /** Endpoints, RTT and bandwidth of one flow; the 5-tuple is unique within the capture. */
-function makePath(rng: Rng, cls: TrafficClass, host: LanHost, used: Set<string>): FlowPath {
+function makePath(rng: SimulationRng, cls: TrafficClass, host: LanHost, used: Set<string>): FlowPath {
   for (;;) {
     // DNS goes to a public resolver (8.8.8.8, 1.1.1.1, 9.9.9.9) or to the LAN's router at .1.
     const resolvers = [0x08080808, 0x01010101, 0x09090909, (host.address & 0xffffff00) | 1];
@@ -193,6 +193,6 @@ function toEthernet(p: SimPacket, hostMac: Uint8Array, gatewayMac: Uint8Array): 
   return padded;
 }
 
-function macAddress(rng: Rng): Uint8Array {
+function macAddress(rng: SimulationRng): Uint8Array {
   return Uint8Array.from([...rng.pick(OUIS), rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)]);
 }

@@ -1,5 +1,5 @@
 // Public surface of the synthetic traffic generator.
-export { Rng } from './random.ts';
+export { SimulationRng } from './random.ts';
 export { internetChecksum, pseudoHeaderSum, sumWords, finishChecksum } from './checksum.ts';
 export { tcpIpv4Packet, udpIpv4Packet, ethernetFrame, ipv4FromString, ipv4ToString, TcpFlag, type Ipv4Fields, type TcpFields } from './frames.ts';
 export { PcapWriter, type PcapWriterOptions } from './pcap-writer.ts';

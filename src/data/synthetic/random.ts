@@ -1,4 +1,4 @@
-// The generator's seeded random source: distributions for sizes and timing, and a fast filler for encrypted-looking bytes.
+// SimulationRng: the generator's seeded random source (Alea; the engine's Rng in src/tensor/random.ts serves the models): distributions for sizes and timing, and a fast filler for encrypted-looking bytes.
 import seedrandom from 'seedrandom';
 
 /**
@@ -6,10 +6,10 @@ import seedrandom from 'seedrandom';
  * gives byte-identical captures.
  *
  * @example
- *   const rng = new Rng('builtin-v1/dns/0');
+ *   const rng = new SimulationRng('builtin-v1/dns/0');
  *   const size = rng.int(40, 80);
  */
-export class Rng {
+export class SimulationRng {
   // Alea: fast, good enough for simulation, and seedrandom makes it reproducible across platforms.
   private readonly next: seedrandom.PRNG;
 
@@ -32,7 +32,7 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('Rng.pick: empty list');
+    if (items.length === 0) throw new Error('SimulationRng.pick: empty list');
     return items[Math.floor(this.next() * items.length)]!;
   }
 

@@ -1,5 +1,5 @@
 // RTP packets (RFC 3550) for the VoIP classes: a 12-byte cleartext header around a (random) codec frame.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import { writeU16, writeU32 } from './frames.ts';
 
 /** One direction of a media stream: the header fields that advance from packet to packet. */
@@ -10,7 +10,7 @@ export class RtpStream {
   private first = true;
 
   constructor(
-    rng: Rng,
+    rng: SimulationRng,
     /** Payload type: 0 PCMU, 8 PCMA, 9 G.722, 111 Opus (dynamic). */
     readonly payloadType: number,
     /** Timestamp units per packet: 160 for 20 ms at 8 kHz, 960 for 20 ms of 48 kHz Opus. */
@@ -22,7 +22,7 @@ export class RtpStream {
   }
 
   /** The next packet, carrying `payloadLength` bytes of (random) codec output. */
-  next(rng: Rng, payloadLength: number): Uint8Array {
+  next(rng: SimulationRng, payloadLength: number): Uint8Array {
     const out = new Uint8Array(12 + payloadLength);
     out[0] = 0x80; // version 2, no padding, no extension, no CSRCs
     out[1] = (this.first ? 0x80 : 0) | this.payloadType; // marker bit on the first packet of a talkspurt

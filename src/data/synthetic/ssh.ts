@@ -1,5 +1,5 @@
 // SSH-2 byte streams: cleartext banner and key exchange, then chacha20-poly1305-sized encrypted packets.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import { concatBytes } from './tls.ts';
 import { writeU32 } from './frames.ts';
 
@@ -31,12 +31,12 @@ const MACS = ['umac-64-etm@openssh.com', 'umac-128-etm@openssh.com', 'hmac-sha2-
 const COMPRESSION = ['none', 'zlib@openssh.com'];
 
 /** The identification line, "SSH-2.0-...\r\n" (RFC 4253 §4.2), which both sides send in clear. */
-export function sshBanner(rng: Rng, banners: readonly string[]): Uint8Array {
+export function sshBanner(rng: SimulationRng, banners: readonly string[]): Uint8Array {
   return new TextEncoder().encode(`${rng.pick(banners)}\r\n`);
 }
 
 /** A binary packet before keys are in use: length, padding length, payload, random padding to a multiple of 8. */
-export function sshCleartextPacket(rng: Rng, payload: Uint8Array): Uint8Array {
+export function sshCleartextPacket(rng: SimulationRng, payload: Uint8Array): Uint8Array {
   let padding = 8 - ((5 + payload.length) % 8);
   if (padding < 4) padding += 8; // RFC 4253 §6: at least 4 bytes of padding
   const packetLength = 1 + payload.length + padding;
@@ -49,7 +49,7 @@ export function sshCleartextPacket(rng: Rng, payload: Uint8Array): Uint8Array {
 }
 
 /** SSH_MSG_KEXINIT with real algorithm name-lists (a random prefix of each, so sizes vary like real clients). */
-export function sshKexInit(rng: Rng): Uint8Array {
+export function sshKexInit(rng: SimulationRng): Uint8Array {
   const lists = [KEX, HOST_KEYS, CIPHERS, CIPHERS, MACS, MACS, COMPRESSION, COMPRESSION];
   const parts: Uint8Array[] = [Uint8Array.of(20), rng.bytes(16)]; // message 20 + cookie
   for (const list of lists) parts.push(nameList(list.slice(0, rng.int(1, list.length))));
@@ -58,7 +58,7 @@ export function sshKexInit(rng: Rng): Uint8Array {
 }
 
 /** The ECDH (or hybrid post-quantum) key exchange: the client's init and the server's reply, in clear. */
-export function sshKeyExchange(rng: Rng, postQuantumShare: number): { init: Uint8Array; reply: Uint8Array } {
+export function sshKeyExchange(rng: SimulationRng, postQuantumShare: number): { init: Uint8Array; reply: Uint8Array } {
   const postQuantum = rng.chance(postQuantumShare); // sntrup761x25519: 1190-byte client key, 1071-byte server ciphertext
   const clientKey = postQuantum ? 1190 : 32;
   const serverKey = postQuantum ? 1071 : 32;
@@ -73,7 +73,7 @@ export function sshKeyExchange(rng: Rng, postQuantumShare: number): { init: Uint
 }
 
 /** SSH_MSG_NEWKEYS: after it, everything is encrypted. */
-export function sshNewKeys(rng: Rng): Uint8Array {
+export function sshNewKeys(rng: SimulationRng): Uint8Array {
   return sshCleartextPacket(rng, Uint8Array.of(21));
 }
 
@@ -81,14 +81,14 @@ export function sshNewKeys(rng: Rng): Uint8Array {
  * An encrypted packet with chacha20-poly1305@openssh.com sizing: 4-byte encrypted length, body padded to a multiple
  * of 8, 16-byte tag. A one-character SSH_MSG_CHANNEL_DATA (10-byte payload) comes out at the well-known 36 bytes.
  */
-export function sshEncryptedPacket(rng: Rng, payloadLength: number): Uint8Array {
+export function sshEncryptedPacket(rng: SimulationRng, payloadLength: number): Uint8Array {
   let padding = 8 - ((1 + payloadLength) % 8);
   if (padding < 4) padding += 8;
   return rng.bytes(4 + 1 + payloadLength + padding + 16);
 }
 
 /** Several encrypted packets back to back (what one TCP write of an scp transfer holds). */
-export function sshEncryptedStream(rng: Rng, payloadLengths: readonly number[]): Uint8Array {
+export function sshEncryptedStream(rng: SimulationRng, payloadLengths: readonly number[]): Uint8Array {
   return concatBytes(payloadLengths.map((n) => sshEncryptedPacket(rng, n)));
 }
 

@@ -1,5 +1,5 @@
 // A TCP connection simulator: handshake, MSS segmentation, slow start, delayed ACKs and FIN teardown, with real seq/ack numbers.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import type { FlowPath, SimPacket } from './flow-path.ts';
 import { TcpFlag, tcpIpv4Packet } from './frames.ts';
 
@@ -47,7 +47,7 @@ export class TcpConnection {
 
   constructor(
     readonly path: FlowPath,
-    private readonly rng: Rng,
+    private readonly rng: SimulationRng,
     startTime: number,
     options: TcpConnectionOptions,
   ) {

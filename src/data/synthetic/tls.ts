@@ -1,5 +1,5 @@
 // TLS 1.3 byte streams with real record and handshake headers around random (encrypted-looking) bodies.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import { writeU16 } from './frames.ts';
 
 export const TlsContentType = { changeCipherSpec: 20, alert: 21, handshake: 22, applicationData: 23 } as const;
@@ -24,7 +24,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** One record: type, legacy version, length, then `body` (random bytes of `bodyLength` when no body is given). */
-export function tlsRecord(rng: Rng, type: number, bodyLength: number, version = 0x0303, body?: Uint8Array): Uint8Array {
+export function tlsRecord(rng: SimulationRng, type: number, bodyLength: number, version = 0x0303, body?: Uint8Array): Uint8Array {
   const out = new Uint8Array(RECORD_HEADER + bodyLength);
   out[0] = type;
   writeU16(out, 1, version);
@@ -41,7 +41,7 @@ const CIPHER_SUITES = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0
  * (version, random, session id, cipher suites, SNI, supported_versions, an x25519 key share) and a padding extension
  * (RFC 7685) that makes up the rest, the way browsers pad to dodge middlebox bugs.
  */
-export function clientHello(rng: Rng, size: number, serverName: string): Uint8Array {
+export function clientHello(rng: SimulationRng, size: number, serverName: string): Uint8Array {
   const suites = CIPHER_SUITES.slice(0, rng.int(3, CIPHER_SUITES.length));
   const name = new TextEncoder().encode(serverName);
   const sni = [0x00, 0x00, ...u16(name.length + 5), ...u16(name.length + 3), 0x00, ...u16(name.length), ...name];
@@ -74,7 +74,7 @@ export function clientHello(rng: Rng, size: number, serverName: string): Uint8Ar
  * EncryptedExtensions + Certificate + CertificateVerify + Finished as application-data records totalling
  * about `certificateBytes` (the certificate chain dominates: 1-5 KB).
  */
-export function serverFirstFlight(rng: Rng, certificateBytes: number): Uint8Array {
+export function serverFirstFlight(rng: SimulationRng, certificateBytes: number): Uint8Array {
   const serverHello = [
     0x02, 0x00, 0x00, 0x76, // server_hello, 118 bytes
     0x03, 0x03, ...rng.bytes(32), 0x20, ...rng.bytes(32),
@@ -100,12 +100,12 @@ export function serverFirstFlight(rng: Rng, certificateBytes: number): Uint8Arra
 }
 
 /** The client's second flight: ChangeCipherSpec and the encrypted Finished (6 + 58 bytes). */
-export function clientFinished(rng: Rng): Uint8Array {
+export function clientFinished(rng: SimulationRng): Uint8Array {
   return concatBytes([changeCipherSpec(rng), tlsRecord(rng, TlsContentType.applicationData, 32 + 4 + TLS13_RECORD_EXPANSION)]);
 }
 
 /** NewSessionTicket messages the server sends after the handshake (1-2 records of ~200-300 bytes). */
-export function sessionTickets(rng: Rng): Uint8Array {
+export function sessionTickets(rng: SimulationRng): Uint8Array {
   const count = rng.int(1, 2);
   const parts: Uint8Array[] = [];
   for (let i = 0; i < count; i++) parts.push(tlsRecord(rng, TlsContentType.applicationData, rng.int(190, 300)));
@@ -113,7 +113,7 @@ export function sessionTickets(rng: Rng): Uint8Array {
 }
 
 /** `plaintextBytes` of application data as a stream of full records (16 KiB each) and a final short one. */
-export function applicationData(rng: Rng, plaintextBytes: number): Uint8Array {
+export function applicationData(rng: SimulationRng, plaintextBytes: number): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let left = Math.max(1, Math.round(plaintextBytes)); left > 0; left -= TLS_MAX_PLAINTEXT) {
     const n = Math.min(left, TLS_MAX_PLAINTEXT);
@@ -122,7 +122,7 @@ export function applicationData(rng: Rng, plaintextBytes: number): Uint8Array {
   return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
-function changeCipherSpec(rng: Rng): Uint8Array {
+function changeCipherSpec(rng: SimulationRng): Uint8Array {
   return tlsRecord(rng, TlsContentType.changeCipherSpec, 1, 0x0303, Uint8Array.of(1));
 }
 

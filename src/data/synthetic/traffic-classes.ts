@@ -1,5 +1,5 @@
 // The built-in dataset's classes: one script per application, written as what that application does on the wire.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import { FlowPath, type SimPacket } from './flow-path.ts';
 import { TcpConnection } from './tcp-connection.ts';
 import { udpIpv4Packet } from './frames.ts';
@@ -20,7 +20,7 @@ import { RtpStream } from './rtp.ts';
 import { WIREGUARD_INNER_MTU, WIREGUARD_PORT, wireGuardEncapsulate } from './wireguard.ts';
 
 /** Simulates one flow of an application over `path`, starting at `start`, with TCP segments of at most `mss`. */
-type FlowScript = (rng: Rng, path: FlowPath, start: number, mss: number) => SimPacket[];
+type FlowScript = (rng: SimulationRng, path: FlowPath, start: number, mss: number) => SimPacket[];
 
 /** One class of the built-in dataset. */
 export interface TrafficClass {
@@ -30,13 +30,13 @@ export interface TrafficClass {
   /** Transport of the flow as captured (a tunnel is UDP whatever it carries). */
   readonly protocol: 'tcp' | 'udp';
   /** The server's port for one flow. */
-  serverPort(rng: Rng): number;
+  serverPort(rng: SimulationRng): number;
   /** The client's port, where the application picks it (RTP); otherwise the host's ephemeral range. */
-  clientPort?(rng: Rng): number;
+  clientPort?(rng: SimulationRng): number;
   /** DSCP/ECN byte of the client's packets. */
-  clientTos(rng: Rng): number;
+  clientTos(rng: SimulationRng): number;
   /** Simulates one flow over `path` (the path between the capture point and the server or tunnel endpoint). */
-  simulate(rng: Rng, path: FlowPath, start: number): SimPacket[];
+  simulate(rng: SimulationRng, path: FlowPath, start: number): SimPacket[];
 }
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
@@ -44,7 +44,7 @@ const ETHERNET_MSS = [1460, 1460, 1460, 1452, 1400, 1360]; // plain Ethernet, PP
 // Inside WireGuard: 1420-byte inner MTU minus 40 bytes of IPv4 + TCP headers.
 const TUNNEL_MSS = WIREGUARD_INNER_MTU - 40;
 
-function tcpSession(rng: Rng, path: FlowPath, start: number, mss: number, talk: (tcp: TcpConnection) => void): SimPacket[] {
+function tcpSession(rng: SimulationRng, path: FlowPath, start: number, mss: number, talk: (tcp: TcpConnection) => void): SimPacket[] {
   const tcp = new TcpConnection(path, rng, start, { mss });
   tcp.open();
   talk(tcp);
@@ -59,14 +59,14 @@ interface TlsProfile {
 }
 
 /** ClientHello, then the server's first flight one RTT (+ its crypto time) later. */
-function tlsHandshake(tcp: TcpConnection, rng: Rng, profile: TlsProfile): void {
+function tlsHandshake(tcp: TcpConnection, rng: SimulationRng, profile: TlsProfile): void {
   tcp.send(true, clientHello(rng, rng.int(...profile.hello), randomHostName(rng)), rng.uniform(0.2e-3, 3e-3));
   const serverFlight = serverFirstFlight(rng, rng.int(...profile.certificate));
   tcp.send(false, serverFlight, tcp.jitter(tcp.path.rtt) + rng.logUniform(0.5e-3, 15e-3));
 }
 
 /** TLS 1.3 clients send Finished and the first request in one write; the session tickets lead the server's answer. */
-function firstTlsExchange(tcp: TcpConnection, rng: Rng, request: Uint8Array, response: Uint8Array, serverTime: number): void {
+function firstTlsExchange(tcp: TcpConnection, rng: SimulationRng, request: Uint8Array, response: Uint8Array, serverTime: number): void {
   const gap = rng.uniform(0.3e-3, 4e-3);
   tcp.exchange(concatBytes([clientFinished(rng), request]), concatBytes([sessionTickets(rng), response]), gap, serverTime);
 }
@@ -139,7 +139,7 @@ interface SshProfile {
 }
 
 /** Banners, key exchange, NEWKEYS, user authentication and a channel open: what every SSH session starts with. */
-function sshPreamble(tcp: TcpConnection, rng: Rng, profile: SshProfile): void {
+function sshPreamble(tcp: TcpConnection, rng: SimulationRng, profile: SshProfile): void {
   const rtt = (): number => tcp.jitter(tcp.path.rtt);
   tcp.send(true, sshBanner(rng, profile.clientBanners), rng.uniform(0.3e-3, 2e-3));
   // The server's banner and KEXINIT were sent when it accepted the connection: they arrive about one RTT in.
@@ -349,8 +349,8 @@ const chat: FlowScript = (rng, path, start, mss) =>
  */
 function tunnelled(
   script: FlowScript,
-  innerPort: (rng: Rng) => number,
-): (rng: Rng, outer: FlowPath, start: number) => SimPacket[] {
+  innerPort: (rng: SimulationRng) => number,
+): (rng: SimulationRng, outer: FlowPath, start: number) => SimPacket[] {
   return (rng, outer, start) => {
     const detour = rng.logUniform(3e-3, 40e-3);
     const tunnelClient = (0x0a000000 | rng.int(0x020000, 0xfffffe)) >>> 0; // 10.x.y.z handed out by the VPN
@@ -380,21 +380,21 @@ function tunnelled(
 const PUBLIC_FIRST_OCTETS = [3, 13, 20, 23, 31, 34, 35, 45, 52, 54, 64, 66, 74, 77, 81, 89, 91, 104, 107, 142, 151, 157, 172, 185, 193, 199];
 
 /** A random address outside private, loopback, multicast and reserved ranges, good enough for a server. */
-export function publicAddress(rng: Rng): number {
+export function publicAddress(rng: SimulationRng): number {
   const first = rng.pick(PUBLIC_FIRST_OCTETS);
   // 172 is public only outside 172.16/12.
   const second = first === 172 ? rng.int(64, 255) : rng.int(0, 255);
   return ((first << 24) | (second << 16) | (rng.int(0, 255) << 8) | rng.int(1, 254)) >>> 0;
 }
 
-const direct = (script: FlowScript) => (rng: Rng, path: FlowPath, start: number): SimPacket[] =>
+const direct = (script: FlowScript) => (rng: SimulationRng, path: FlowPath, start: number): SimPacket[] =>
   script(rng, path, start, rng.pick(ETHERNET_MSS));
-const https = (rng: Rng): number => (rng.chance(0.95) ? 443 : 8443);
+const https = (rng: SimulationRng): number => (rng.chance(0.95) ? 443 : 8443);
 const noTos = (): number => 0;
-const wireGuardPort = (rng: Rng): number => (rng.chance(0.7) ? WIREGUARD_PORT : rng.int(1024, 65535));
-const rtpPort = (rng: Rng): number => 2 * rng.int(5000, 30000); // RTP uses even ports
+const wireGuardPort = (rng: SimulationRng): number => (rng.chance(0.7) ? WIREGUARD_PORT : rng.int(1024, 65535));
+const rtpPort = (rng: SimulationRng): number => 2 * rng.int(5000, 30000); // RTP uses even ports
 // Many phones mark voice EF (DSCP 46); many soft clients do not.
-const voiceTos = (rng: Rng): number => (rng.chance(0.5) ? 0xb8 : 0);
+const voiceTos = (rng: SimulationRng): number => (rng.chance(0.5) ? 0xb8 : 0);
 
 /** The classes of the built-in dataset, in label order. */
 export const TRAFFIC_CLASSES: readonly TrafficClass[] = [

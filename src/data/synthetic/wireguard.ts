@@ -1,5 +1,5 @@
 // A WireGuard-like tunnel: wraps a simulated flow's IP packets into one UDP flow with WireGuard's message framing.
-import type { Rng } from './random.ts';
+import type { SimulationRng } from './random.ts';
 import type { FlowPath, SimPacket } from './flow-path.ts';
 import { udpIpv4Packet } from './frames.ts';
 
@@ -20,7 +20,7 @@ const KEEPALIVE_TIMEOUT = 10;
  * part is the inner packet zero-padded to a multiple of 16 plus a 16-byte Poly1305 tag.
  * The inner packets are delayed by the handshake (one outer RTT) and a few microseconds of encryption.
  */
-export function wireGuardEncapsulate(rng: Rng, outer: FlowPath, inner: readonly SimPacket[], startTime: number): SimPacket[] {
+export function wireGuardEncapsulate(rng: SimulationRng, outer: FlowPath, inner: readonly SimPacket[], startTime: number): SimPacket[] {
   const out: SimPacket[] = [];
   const clientIndex = rng.uint32();
   const serverIndex = rng.uint32();
@@ -63,7 +63,7 @@ export function wireGuardEncapsulate(rng: Rng, outer: FlowPath, inner: readonly 
   return out;
 }
 
-function dataMessage(rng: Rng, receiverIndex: number, counter: number, innerPacket: Uint8Array): Uint8Array {
+function dataMessage(rng: SimulationRng, receiverIndex: number, counter: number, innerPacket: Uint8Array): Uint8Array {
   const padded = Math.ceil(innerPacket.length / 16) * 16;
   const out = new Uint8Array(DATA_HEADER_LENGTH + padded + AEAD_TAG_LENGTH);
   out[0] = 4; // transport data
