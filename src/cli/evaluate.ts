@@ -5,7 +5,7 @@ import { loadDclInputs } from '../data/index.ts';
 import { loadModelDir } from '../train/model-dir.ts';
 import { evaluate } from '../train/trainer.ts';
 import { classificationReport, formatReport } from '../train/metrics.ts';
-import { writeFileAtomic } from '../train/atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { type FlagSpec, UsageError, parseFlags, runMain, usage } from './args.ts';
 
 const SPEC = {

@@ -1,6 +1,7 @@
 // An on-disk cache of extracted features: entries keyed by a SHA-256 of the input's content and the configuration.
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, readSync, closeSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -133,11 +134,7 @@ export class FeatureCache {
   }
 
   set(key: string, entry: CacheEntry): void {
-    mkdirSync(this.dir, { recursive: true });
-    const path = this.pathOf(key);
-    const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(temp, encode(entry));
-    renameSync(temp, path);
+    writeFileAtomic(this.pathOf(key), encode(entry));
   }
 
   /** The cached entry for `key`, or `compute()`'s result, stored before it is returned. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Module } from '../layers/module.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
 import { formatShape, shapesEqual } from '../tensor/shape.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const CHECKPOINT_FORMAT = 'netmoe-checkpoint';
 export const CHECKPOINT_VERSION = 1;

@@ -10,7 +10,7 @@ import { renderReport, type EpochRecord } from './report-html.ts';
 import { createOptimizer, evaluate, train, type ResumeState, type TrainConfig } from './trainer.ts';
 import type { PreparedData } from './prepare.ts';
 import { NETMOE_VERSION, saveModelDir, type DclModelMeta } from './model-dir.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export interface RunOptions {
   kind: DclModelKind;
