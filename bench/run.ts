@@ -5,6 +5,7 @@ import { suite as lstmSuite } from './suites/lstm.ts';
 import { suite as softmaxCeSuite } from './suites/softmax-ce.ts';
 import { suite as wasmSuite } from './suites/wasm.ts';
 import { suite as linalgConvSuite } from './suites/linalg-conv.ts';
+import { suite as gpuSuite } from './suites/gpu.ts';
 
 type Suite = { title: string; cases: () => BenchCase[] };
 
@@ -14,6 +15,7 @@ const suites: Suite[] = [
   softmaxCeSuite,
   wasmSuite,
   linalgConvSuite,
+  gpuSuite,
 ];
 
 const filter = process.argv[2];

@@ -32,17 +32,29 @@ export function gpuKernels(context: GpuContext): Partial<KernelTable> {
 
 type Accepts = { [K in OpName]?: (inputs: readonly Tensor[], attrs: OpAttrs[K]) => boolean };
 
-/** float32 (and int32 index) inputs, none empty, each readable by a kernel (contiguous or few strided axes). */
-function plainInputs(inputs: readonly Tensor[]): boolean {
-  for (const x of inputs) {
-    if (x.dtype === 'float64' || x.size === 0 || !stageable(x)) return false;
+/**
+ * float32 inputs (int32 only where an op takes labels or argmax indices: `indexAt`), none empty, each
+ * readable by a kernel (contiguous, or few strided axes). Anything else (float64 gradient checks, int32
+ * arithmetic) runs on the CPU.
+ */
+function plainInputs(inputs: readonly Tensor[], indexAt = -1): boolean {
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
+    const dtypeOk = x.dtype === 'float32' || (x.dtype === 'int32' && i === indexAt);
+    if (!dtypeOk || x.size === 0 || !stageable(x)) return false;
   }
   return true;
 }
 
+/** Ops whose last input is int32 indices (labels, argmax). */
+const INDEX_LAST: readonly OpName[] = ['crossEntropy', 'crossEntropyBackward', 'nllFromProbs', 'nllFromProbsBackward', 'maxBackward', 'maxPool1dBackward'];
+
 function admissionRules(kernels: Partial<KernelTable>): Accepts {
   const rules: Accepts = {};
-  for (const op of Object.keys(kernels) as OpName[]) (rules as Record<string, unknown>)[op] = plainInputs;
+  for (const op of Object.keys(kernels) as OpName[]) {
+    const indexLast = INDEX_LAST.includes(op);
+    (rules as Record<string, unknown>)[op] = (inputs: readonly Tensor[]) => plainInputs(inputs, indexLast ? inputs.length - 1 : -1);
+  }
   const binary = (inputs: readonly Tensor[]): boolean => plainInputs(inputs) && binaryAccepts(inputs[0], inputs[1]);
   Object.assign(rules, {
     add: binary,
@@ -95,8 +107,7 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] }
     installed = null;
   }
   if (choice === 'cpu') return { backend: 'cpu', context: null, message: 'backend: cpu (reference kernels)', attempts: [] };
-  const modes = options.modes ?? (choice === 'auto' ? undefined : undefined);
-  const { context, attempts } = probeGpu(modes);
+  const { context, attempts } = probeGpu(options.modes);
   const tried = attempts.map((a) => `${a.mode}: ${a.error ?? 'ok'}`).join('; ');
   const usable = context !== null && (choice === 'gpu' || HARDWARE_MODES.includes(context.mode));
   if (!usable) {

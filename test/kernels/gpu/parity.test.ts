@@ -9,6 +9,7 @@ import { tidy } from '../../../src/tensor/storage.ts';
 import { createGpuBackend, createGpuContext, gpuKernels, type GpuMode } from '../../../src/kernels/gpu/index.ts';
 import { GpuContext } from '../../../src/kernels/gpu/context.ts';
 import { parityCases, type ParityCase } from './parity-cases.ts';
+import * as nm from '../../../src/index.ts';
 
 /** rtol ~1e-4; atol grows with the reduction length (float32 sums of n terms carry ~n·2^-24 relative error). */
 const RTOL = 1e-4;
@@ -61,5 +62,22 @@ describe('parity coverage', () => {
     context.dispose();
     const covered = new Set(parityCases.map((c) => c.op));
     expect(withKernel.filter((op) => !covered.has(op as OpName))).toEqual([]);
+  });
+});
+
+describe('admission', () => {
+  it('declines float64 (gradient checks), int32 arithmetic and empty tensors; takes int32 labels where an op expects them', () => {
+    const context = createGpuContext('cpu');
+    const accepts = createGpuBackend(context).accepts!;
+    const f32 = nm.tensor([[1, 2], [3, 4]]);
+    const f64 = nm.tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const i32 = nm.tensor([1, 0], { dtype: 'int32' });
+    expect(accepts.add!([f32, f32], {})).toBe(true);
+    expect(accepts.add!([f64, f64], {})).toBe(false);
+    expect(accepts.add!([i32, i32], {})).toBe(false);
+    expect(accepts.relu!([nm.zeros([0, 3])], {})).toBe(false);
+    expect(accepts.nllFromProbs!([f32, i32], { reduction: 'mean', eps: 1e-7 })).toBe(true);
+    expect(accepts.nllFromProbs!([f64, i32], { reduction: 'mean', eps: 1e-7 })).toBe(false);
+    context.dispose();
   });
 });
