@@ -18,7 +18,6 @@ export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webgpu' | 'webasm' | 
 export type KernelArg = Float32Array | Texture;
 
 /** A gpu.js kernel body: a named `function` in gpu.js's subset, reading `this.thread.x` and `this.constants`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelBody = (this: any, ...args: any[]) => number;
 
 /** Kernel constants: every loop bound and size (gpu.js compiles them in; a bound read from an argument silently stops at 1000). */
@@ -122,7 +121,12 @@ export class GpuContext {
 
   private kernel(op: string, body: KernelBody, size: number, constants: Constants, args: readonly KernelArg[]): IKernelRunShortcut {
     if (this.gpu === null) throw new Error(`gpu: ${op} on a disposed context`);
-    const argKey = args.map((a) => (a instanceof Float32Array ? `a${a.length}` : `t${(a as unknown as { size: number[] }).size?.join('x')}`)).join(',');
+    // A texture is keyed by its logical output and its texture size: gpu.js compiles GL kernels for both.
+    const texKey = (t: Texture): string => {
+      const { output, size } = t as unknown as { output?: number[]; size?: number[] };
+      return `t${output?.join('x')}/${size?.join('x')}`;
+    };
+    const argKey = args.map((a) => (a instanceof Float32Array ? `a${a.length}` : texKey(a))).join(',');
     const key = `${this.mode}|${op}|${body.name}|${size}|${JSON.stringify(constants)}|${argKey}`;
     let kernel = this.kernels.get(key);
     if (kernel === undefined) {
