@@ -65,7 +65,10 @@ export interface GpuStats {
   liveArrays: number;
   compiles: number;
   calls: number;
+  /** Device -> host transfers (a host access to device-resident values). */
   downloads: number;
+  /** Host -> device transfers of tensor values (each host storage is uploaded once, then stays: see storageArg). */
+  uploads: number;
 }
 
 /**
@@ -75,7 +78,7 @@ export interface GpuStats {
  * wrong values in cpu mode).
  */
 export class GpuContext {
-  readonly stats: GpuStats = { liveArrays: 0, compiles: 0, calls: 0, downloads: 0 };
+  readonly stats: GpuStats = { liveArrays: 0, compiles: 0, calls: 0, downloads: 0, uploads: 0 };
   private gpu: GpuInstance | null;
   private readonly kernels = new Map<string, IKernelRunShortcut>();
   /** Kernels whose first run was checked to have really run in `mode`. */

@@ -10,13 +10,29 @@ import { GpuArray, type Constants, type GpuContext, type KernelArg } from './con
 /** Strided views up to this rank (after merging mergeable axes) are read in place; others decline the GPU. */
 export const MAX_STRIDED_RANK = 4;
 
-/** The values a kernel reads for `x`: the storage's device array, or its host array (gpu.js uploads it per call). */
+/**
+ * The values a kernel reads for `x`: its storage's device array. Host storage is uploaded first, once, and
+ * the storage then lives on the device (`Storage.setDevice`), so a batch read by four kernels or a weight
+ * read every step crosses to the device one time, not once per kernel call.
+ * NOTE: the host array is dropped, not recycled: it may be a caller's array (`tensorFromData`). A caller
+ * that writes into that array directly, bypassing the tensor, is not seen by the device copy; every engine
+ * write goes through `storage.data`, which first brings the values back to the host.
+ */
 export function storageArg(context: GpuContext, x: Tensor): KernelArg {
   const device = x.storage.device;
   if (device instanceof GpuArray && device.context === context) return device.value;
   const data = x.storage.data; // host values (downloads a foreign device copy first)
   // NOTE: int32 (labels, argmax indices) travels as float32: exact below 2^24, far above any index here.
-  return data instanceof Float32Array ? data : Float32Array.from(data);
+  const host = data instanceof Float32Array ? data : Float32Array.from(data);
+  const uploaded = context.run('upload', uploadBody, host.length, {}, [host], x.dtype);
+  context.stats.uploads++;
+  x.storage.setDevice(uploaded, allocateArray(x.dtype, 0));
+  return uploaded.value;
+}
+
+// y[i] = x[i]: the host array becomes a device array (a texture in GL modes).
+function uploadBody(this: { thread: { x: number } }, x: Float32Array): number {
+  return x[this.thread.x];
 }
 
 /** A tensor whose values stay on the device until something reads them on the host. */

@@ -35,6 +35,9 @@ function trainLosses(steps: number): number[] {
       }),
     );
   }
+  // Free the inputs too: on the GPU backend they were uploaded once and hold device arrays until disposed.
+  x.dispose();
+  labels.dispose();
   return losses;
 }
 
