@@ -1,4 +1,4 @@
-// gpu.js kernels for elementwise ops: broadcasting binary arithmetic (stride constants), activations, pow, unaryGrad, dropout.
+// gpu.js kernels for elementwise ops: broadcasting binary arithmetic and comparisons (stride constants), where, cast, activations, pow, unaryGrad, dropout.
 //
 // One body per kind of op with the operation as an integer constant: gpu.js compiles constants in, so each
 // (op, shape) kernel holds one branch that the shader / WebAssembly compiler folds away.
@@ -12,7 +12,7 @@ import { Staging, decodeConstants, deviceTensor, layout4, storageArg, strideCons
 
 type This = { thread: { x: number }; constants: Constants };
 
-const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4 } as const;
+const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, equal: 5, greater: 6, greaterEqual: 7, less: 8, lessEqual: 9 } as const;
 type BinaryName = keyof typeof BINARY_CODES;
 
 // y[i] = a[pa] (op) b[pb]: pa, pb from the row-major position of i and each input's strides (0 = broadcast).
@@ -30,6 +30,12 @@ function binaryBody(this: This, a: Float32Array, b: Float32Array): number {
   if (this.constants.op === 1) return x - y;
   if (this.constants.op === 2) return x * y;
   if (this.constants.op === 3) return x / y;
+  // Comparisons give 1 or 0 (in the inputs' dtype, float32 here), as on the CPU.
+  if (this.constants.op === 5) return x === y ? 1 : 0;
+  if (this.constants.op === 6) return x > y ? 1 : 0;
+  if (this.constants.op === 7) return x >= y ? 1 : 0;
+  if (this.constants.op === 8) return x < y ? 1 : 0;
+  if (this.constants.op === 9) return x <= y ? 1 : 0;
   // maximum: NaN in either input propagates, as on the CPU (x !== x is the NaN test).
   if (x >= y || x !== x) return x;
   return y;
@@ -46,6 +52,55 @@ function binaryKernel(context: GpuContext, op: BinaryName): Kernel<BinaryName> {
     };
     const y = context.run(op, binaryBody, a.size, constants, [storageArg(context, a), storageArg(context, b)]);
     return { outputs: [deviceTensor(y, a.shape)] };
+  };
+}
+
+// y[i] = cond[pc] !== 0 ? a[pa] : b[pb], each position from its own strides (so a scalar a or b broadcasts).
+function whereBody(this: This, cond: Float32Array, a: Float32Array, b: Float32Array): number {
+  const i = this.thread.x;
+  const i0 = Math.floor(i / this.constants.n123);
+  const r1 = i - i0 * this.constants.n123;
+  const i1 = Math.floor(r1 / this.constants.n23);
+  const r2 = r1 - i1 * this.constants.n23;
+  const i2 = Math.floor(r2 / this.constants.n3);
+  const i3 = r2 - i2 * this.constants.n3;
+  const c = cond[this.constants.co + i0 * this.constants.cs0 + i1 * this.constants.cs1 + i2 * this.constants.cs2 + i3 * this.constants.cs3];
+  if (c !== 0) return a[this.constants.ao + i0 * this.constants.as0 + i1 * this.constants.as1 + i2 * this.constants.as2 + i3 * this.constants.as3];
+  return b[this.constants.bo + i0 * this.constants.bs0 + i1 * this.constants.bs1 + i2 * this.constants.bs2 + i3 * this.constants.bs3];
+}
+
+function whereKernel(context: GpuContext): Kernel<'where'> {
+  return ([cond, a, b]) => {
+    const layout = layout4(a.shape, [cond.strides, a.strides, b.strides])!; // `accepts` checked it exists
+    const constants = {
+      ...decodeConstants(layout.dims),
+      ...strideConstants('c', layout.strides[0], cond.offset),
+      ...strideConstants('a', layout.strides[1], a.offset),
+      ...strideConstants('b', layout.strides[2], b.offset),
+    };
+    const y = context.run('where', whereBody, a.size, constants, [storageArg(context, cond), storageArg(context, a), storageArg(context, b)]);
+    return { outputs: [deviceTensor(y, a.shape)] };
+  };
+}
+
+/** where reads its three inputs in place when their joint layout merges into 4 axes. */
+export function whereAccepts(cond: Tensor, a: Tensor, b: Tensor): boolean {
+  return layout4(a.shape, [cond.strides, a.strides, b.strides]) !== null;
+}
+
+// y[i] = x[xo + i]: int32 indices (labels) as float32 values; exact below 2^24.
+function castBody(this: This, x: Float32Array): number {
+  return x[this.constants.xo + this.thread.x];
+}
+
+/** cast to float32 (from int32 or float32). NOTE: to int32 (truncation) stays on the CPU: see castAccepts. */
+function castKernel(context: GpuContext): Kernel<'cast'> {
+  return ([x]) => {
+    const staging = new Staging(context);
+    const [xs] = staging.contiguous(x);
+    const y = context.run('cast', castBody, x.size, { xo: xs.offset }, [xs.arg], 'float32');
+    staging.release();
+    return { outputs: [deviceTensor(y, x.shape)] };
   };
 }
 
@@ -141,9 +196,9 @@ function dropoutKernel(context: GpuContext): Kernel<'dropoutWithMask'> {
   };
 }
 
-type GpuElementwiseOps = BinaryName | UnaryName | 'pow' | 'unaryGrad';
+type GpuElementwiseOps = BinaryName | UnaryName | 'pow' | 'unaryGrad' | 'where' | 'cast';
 
-/** The elementwise ops with a GPU kernel (comparisons, where and cast stay on the CPU: not on a hot path). */
+/** The elementwise ops with a GPU kernel (all of them; cast only to float32). */
 export function elementwiseGpuKernels(context: GpuContext): { [K in GpuElementwiseOps]: Kernel<K> } & { dropoutWithMask: Kernel<keyof Pick<ConvOps, 'dropoutWithMask'>> } {
   const unary = (op: UnaryName): Kernel<UnaryName> => unaryKernel(context, op) as Kernel<UnaryName>;
   return {
@@ -152,6 +207,13 @@ export function elementwiseGpuKernels(context: GpuContext): { [K in GpuElementwi
     mul: binaryKernel(context, 'mul'),
     div: binaryKernel(context, 'div'),
     maximum: binaryKernel(context, 'maximum'),
+    equal: binaryKernel(context, 'equal'),
+    greater: binaryKernel(context, 'greater'),
+    greaterEqual: binaryKernel(context, 'greaterEqual'),
+    less: binaryKernel(context, 'less'),
+    lessEqual: binaryKernel(context, 'lessEqual'),
+    where: whereKernel(context),
+    cast: castKernel(context),
     neg: unary('neg'),
     sqrt: unary('sqrt'),
     exp: unary('exp'),

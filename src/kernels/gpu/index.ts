@@ -10,7 +10,7 @@ import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { type Backend, type Kernel, type KernelTable, registerBackend, registeredBackends, unregisterBackend } from '../backend.ts';
 import { type GpuContext, type GpuMode, HARDWARE_MODES, type ProbeAttempt, probeGpu } from './context.ts';
-import { binaryAccepts, elementwiseGpuKernels } from './elementwise.ts';
+import { binaryAccepts, elementwiseGpuKernels, whereAccepts } from './elementwise.ts';
 import { MAX_CONCAT_INPUTS, reduceGpuKernels, sumToShapeAccepts } from './reduce.ts';
 import { linalgGpuKernels } from './linalg.ts';
 import { lossGpuKernels } from './loss.ts';
@@ -62,6 +62,14 @@ function admissionRules(kernels: Partial<KernelTable>): Accepts {
     mul: binary,
     div: binary,
     maximum: binary,
+    equal: binary,
+    greater: binary,
+    greaterEqual: binary,
+    less: binary,
+    lessEqual: binary,
+    where: (inputs: readonly Tensor[]) => plainInputs(inputs) && whereAccepts(inputs[0], inputs[1], inputs[2]),
+    // int32 -> float32 (labels for on-device metrics); float -> int32 truncation stays on the CPU.
+    cast: (inputs: readonly Tensor[], { dtype }: OpAttrs['cast']) => dtype === 'float32' && plainInputs(inputs, inputs[0].dtype === 'int32' ? 0 : -1),
     sumToShape: (inputs: readonly Tensor[], { shape }: OpAttrs['sumToShape']) => plainInputs(inputs) && sumToShapeAccepts(inputs[0], shape),
     concat: (inputs: readonly Tensor[]) => inputs.length <= MAX_CONCAT_INPUTS && plainInputs(inputs),
   });

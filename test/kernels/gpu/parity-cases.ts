@@ -61,8 +61,31 @@ const unaryGradCases: ParityCase[] = (['sqrt', 'exp', 'log', 'abs', 'tanh', 'sig
   attrs: { fn, exponent: fn === 'pow' ? 2.5 : 1 },
 }));
 
+/** Values on a 0.5 grid, so comparisons meet ties. */
+const coarse = (shape: number[], seed: number): Tensor => {
+  const x = normal(shape, seed);
+  const v = x.values;
+  for (let i = 0; i < v.length; i++) v[i] = Math.round(v[i] * 2) / 2;
+  return x;
+};
+
+const comparisonCases: ParityCase[] = (['equal', 'greater', 'greaterEqual', 'less', 'lessEqual'] as const).flatMap((op, k) => [
+  { name: `${op} with ties`, op, inputs: () => [coarse([6, 9], 450 + k), coarse([6, 9], 460 + k)], attrs: none },
+  { name: `${op} against a broadcast row max`, op, inputs: () => [coarse([5, 4], 470 + k), nm.max(coarse([5, 4], 470 + k), 1, true).expand([5, 4])], attrs: none },
+]);
+
 export const elementwiseCases: ParityCase[] = [
   ...binaryCases,
+  ...comparisonCases,
+  {
+    name: 'where with a broadcast scalar branch',
+    op: 'where',
+    inputs: () => [nm.greater(coarse([4, 7], 480), 0), normal([4, 7], 481), nm.tensor(-2).expand([4, 7])],
+    attrs: none,
+  },
+  { name: 'where on a transposed view', op: 'where', inputs: () => [nm.permute(nm.lessEqual(coarse([7, 4], 482), 0), [1, 0]), normal([4, 7], 483), normal([4, 7], 484)], attrs: none },
+  { name: 'cast int32 labels to float32', op: 'cast', inputs: () => [labels(13, 7, 490)], attrs: { dtype: 'float32' } },
+  { name: 'cast float32 view to float32', op: 'cast', inputs: () => [nm.permute(normal([3, 5], 491), [1, 0])], attrs: { dtype: 'float32' } },
   ...unaryCases,
   { name: 'pow 2 (square)', op: 'pow', inputs: () => [normal([4, 5], 400)], attrs: { exponent: 2 } },
   { name: 'pow 1.5', op: 'pow', inputs: () => [positive([4, 5], 401)], attrs: { exponent: 1.5 } },
