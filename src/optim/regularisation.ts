@@ -2,6 +2,10 @@
 
 import type { NamedParameter } from '../layers/module.ts';
 import type { FloatArray } from '../tensor/dtype.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { noGrad } from '../autograd/grad-mode.ts';
+import { add, mul } from '../tensor/ops/elementwise.ts';
+import { sum } from '../tensor/ops/reduce.ts';
 
 /**
  * Add lambda * sum ||w||^2 over the weights (parameters with `decay`; biases excluded) to the loss, done
@@ -35,6 +39,24 @@ export function l2PenaltyValue(params: NamedParameter[], lambda: number): number
     for (let i = 0; i < w.length; i++) sq += w[i] * w[i];
   }
   return lambda * sq;
+}
+
+/**
+ * The L2 penalty's value as a 0-d tensor, computed with tensor ops: on the GPU backend it is a device
+ * reduction over device-resident weights, so nothing is read back until the caller asks (the trainer's
+ * device path, where DeviceAdam folds the gradient 2λw into its update). Null when lambda is 0.
+ */
+export function l2PenaltyTensor(params: NamedParameter[], lambda: number): Tensor | null {
+  if (lambda === 0) return null;
+  return noGrad(() => {
+    let sq: Tensor | null = null;
+    for (const p of params) {
+      if (!p.decay) continue;
+      const s = sum(mul(p.tensor, p.tensor));
+      sq = sq === null ? s : add(sq, s);
+    }
+    return sq === null ? null : mul(sq, lambda);
+  });
 }
 
 /** Scale all gradients so their global L2 norm is at most `maxNorm`. Returns the norm before clipping. */

@@ -3,12 +3,17 @@
 import type { ProbabilisticClassifier } from '../models/dcl-moe.ts';
 import { Rng } from '../tensor/random.ts';
 import { emptyTensor, type Tensor } from '../tensor/tensor.ts';
+import { tensor } from '../tensor/creation.ts';
 import { tidy } from '../tensor/storage.ts';
 import { noGrad } from '../autograd/grad-mode.ts';
 import { nllFromProbs } from '../tensor/ops/loss.ts';
+import { add, cast, equal, greaterEqual, mul, neg, sub } from '../tensor/ops/elementwise.ts';
+import { max, sum } from '../tensor/ops/reduce.ts';
 import { reseedDropout } from '../layers/dropout.ts';
 import { Adam, AdamW, Sgd, type Optimizer } from '../optim/index.ts';
-import { applyL2Penalty, clipGradNorm, l2PenaltyValue } from '../optim/regularisation.ts';
+import { applyL2Penalty, clipGradNorm, l2PenaltyTensor, l2PenaltyValue } from '../optim/regularisation.ts';
+import { activeGpuContext } from '../kernels/gpu/index.ts';
+import { DeviceAdam } from '../kernels/gpu/adam.ts';
 import { type TabularData, type TabularSplit, splitSize } from './dataset.ts';
 import { argmaxRows } from './metrics.ts';
 import { ProgressBar } from './progress.ts';
@@ -91,11 +96,16 @@ function restore(model: ProbabilisticClassifier, weights: Float32Array[]): void 
   model.parameters().forEach((p, i) => p.values.set(weights[i]));
 }
 
+/**
+ * The optimiser `config` names. On the GPU backend (`useBackend('gpu')`) Adam runs on the device with the
+ * L2 penalty folded in (DeviceAdam), so a training step needs no readback; AdamW and SGD update on the host.
+ */
 export function createOptimizer(model: ProbabilisticClassifier, config: TrainConfig): Optimizer {
   const params = model.namedParameters();
+  const gpu = activeGpuContext();
   switch (config.optimizer) {
     case 'adam':
-      return new Adam(params, { lr: config.lr });
+      return gpu ? new DeviceAdam(params, { lr: config.lr, l2: config.l2 }, gpu) : new Adam(params, { lr: config.lr });
     case 'adamw':
       return new AdamW(params, { lr: config.lr });
     case 'sgd':
@@ -139,6 +149,27 @@ export function evaluate(model: ProbabilisticClassifier, split: TabularSplit, F:
 export class NonFiniteLossError extends Error {}
 
 /**
+ * How many rows of `probs` [B, C] have their argmax at `labels` [B], as a 0-d float tensor computed with
+ * tensor ops, so on the GPU backend it stays on the device. The same decision as `argmaxRows` (ties go to
+ * the lowest index): among the columns equal to the row max, C - c is largest for the first, so
+ * max((p >= rowMax) · (C - c)) = C - argmax.
+ *
+ * @example
+ * const hits = countCorrect(probs, labels).item();   // probs: [B, C] -> number of correct rows
+ */
+export function countCorrect(probs: Tensor, labels: Tensor): Tensor {
+  return noGrad(() => {
+    const C = probs.shape[1];
+    const fromEnd = tensor(Array.from({ length: C }, (_, c) => C - c), { dtype: probs.dtype }); // C - c
+    const first = max(mul(greaterEqual(probs, max(probs, 1, true)), fromEnd), 1); // C - argmax
+    return sum(equal(first, neg(sub(cast(labels, probs.dtype), C)))); // C - label
+  });
+}
+
+/** Batches between reads of the loss and accuracy sums on the device path (a read waits for the device). */
+export const DEVICE_READ_EVERY = 16;
+
+/**
  * Train `model` on `data.train`, validating on `data.validation` after every epoch; stop early when the
  * validation loss has not improved for `patience` epochs and restore the best weights.
  *
@@ -161,6 +192,12 @@ export function train(
   const state: ResumeState = resume ?? { epoch: 0, history: [], bestValLoss: Infinity, epochsWithoutImprovement: 0, bestWeights: null };
   const batches = Math.ceil(n / config.batchSize);
   const order = new Int32Array(n);
+  // On the gpu.js device (DeviceAdam) weights, gradients and moments stay there: the L2 gradient is folded
+  // into the update and the loss and accuracy accumulate on the device, read every DEVICE_READ_EVERY batches.
+  const onDevice = optimizer instanceof DeviceAdam;
+  if (onDevice && optimizer.l2 !== config.l2) {
+    throw new Error(`train: the DeviceAdam folds an L2 penalty of ${optimizer.l2}, the config asks for ${config.l2} (build it with createOptimizer)`);
+  }
 
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
     model.train();
@@ -172,9 +209,50 @@ export function train(
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
+    // Device path: sums of (loss · rows) and hits since the last read, as device scalars.
+    let pending: { loss: Tensor; hits: Tensor } | null = null;
+    let pendingFrom = 0;
     for (let b = 0; b < batches; b++) {
       const start = b * config.batchSize;
       const end = Math.min(n, start + config.batchSize);
+      if (onDevice) {
+        const previous = pending as { loss: Tensor; hits: Tensor } | null;
+        pending = tidy(() => {
+          const batch = gatherBatch(data.train, F, order, start, end);
+          model.zeroGrad();
+          const { probs } = model.predict(batch.x);
+          const nll = nllFromProbs(probs, batch.y);
+          nll.backward();
+          const penalty = l2PenaltyTensor(params, config.l2); // of the weights before the step, as applyL2Penalty
+          if (config.clipNorm > 0) clipGradNorm(params, config.clipNorm); // NOTE: on the host (downloads the gradients)
+          optimizer.step(); // adds 2λw to the gradients on the device
+          return noGrad(() => {
+            const loss = mul(penalty ? add(nll, penalty) : nll, end - start);
+            const hits = countCorrect(probs, batch.y);
+            return previous ? { loss: add(previous.loss, loss), hits: add(previous.hits, hits) } : { loss, hits };
+          });
+        });
+        previous?.loss.dispose();
+        previous?.hits.dispose();
+        if ((b + 1) % DEVICE_READ_EVERY !== 0 && b !== batches - 1) continue;
+        const sums: { loss: Tensor; hits: Tensor } = pending;
+        const loss = sums.loss.item();
+        correct += sums.hits.item();
+        sums.loss.dispose();
+        sums.hits.dispose();
+        pending = null;
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteLossError(
+            `training stopped: the loss became ${loss} at epoch ${epoch}, within batches ${pendingFrom + 1}-${b + 1}/${batches}. ` +
+              `Try a lower learning rate (--lr, now ${config.lr}) or check the input features for extreme values.`,
+          );
+        }
+        pendingFrom = b + 1;
+        lossSum += loss;
+        seen = end;
+        if (config.progress) bar.update(b + 1, seen, { loss: lossSum / seen, accuracy: correct / seen });
+        continue;
+      }
       const { loss, hits } = tidy(() => {
         const batch = gatherBatch(data.train, F, order, start, end);
         model.zeroGrad();

@@ -16,10 +16,11 @@ import { Staging } from './device.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
-// m = b1 m + (1 - b1) g  (square = 0);  v = b2 v + (1 - b2) g^2  (square = 1)
-function momentBody(this: This, moment: Float32Array, g: Float32Array): number {
+// m = b1 m + (1 - b1) g  (square = 0);  v = b2 v + (1 - b2) g^2  (square = 1), with g = grad + 2λw: the L2
+// penalty's gradient folded in (l2x2 = 2λ on weights with decay, 0 on biases).
+function momentBody(this: This, moment: Float32Array, grad: Float32Array, w: Float32Array): number {
   const i = this.thread.x;
-  const gi = g[this.constants.go + i];
+  const gi = grad[this.constants.go + i] + this.constants.l2x2 * w[this.constants.wo + i];
   const u = this.constants.square === 1 ? gi * gi : gi;
   return this.constants.beta * moment[i] + (1 - this.constants.beta) * u;
 }
@@ -30,9 +31,19 @@ function weightBody(this: This, w: Float32Array, m: Float32Array, v: Float32Arra
   return w[this.constants.wo + i] - (h[0] * m[i]) / (Math.sqrt(v[i]) + h[1]);
 }
 
+export interface DeviceAdamOptions extends AdamOptions {
+  /**
+   * λ of an L2 penalty λ Σ ||w||² over the parameters with `decay`, folded into the update (g += 2λw) so the
+   * gradients never go to the host for `applyL2Penalty`. Default 0. The penalty's value, for the reported
+   * loss, is `l2PenaltyTensor` (src/optim/regularisation.ts), a device reduction.
+   */
+  l2?: number;
+}
+
 /**
  * Adam whose step runs on the gpu.js device: float32 parameters, gradients and moments never leave it.
  * Checkpoints still work: `state()` downloads the moments, `loadState()` uploads them on the next step.
+ * With `l2`, the step is exactly host `applyL2Penalty` followed by host Adam.
  *
  * @example
  * const { context } = useBackend('gpu');
@@ -42,13 +53,16 @@ function weightBody(this: This, w: Float32Array, m: Float32Array, v: Float32Arra
 export class DeviceAdam extends Adam {
   /** The moments as device arrays per parameter name (null until the first step, or after loadState). */
   private readonly moments = new Map<string, { m: GpuArray; v: GpuArray }>();
+  /** λ of the folded L2 penalty (0: none). */
+  readonly l2: number;
 
   constructor(
     params: NamedParameter[],
-    options: AdamOptions,
+    options: DeviceAdamOptions,
     private readonly context: GpuContext,
   ) {
     super(params, options);
+    this.l2 = options.l2 ?? 0;
     for (const p of params) {
       if (p.tensor.dtype !== 'float32') throw new Error(`DeviceAdam: parameter '${p.name}' is ${p.tensor.dtype}; gpu.js computes in float32 only`);
     }
@@ -74,8 +88,9 @@ export class DeviceAdam extends Adam {
     const [g, ws] = staging.contiguous(grad, w);
     const previous = this.moments.get(p.name);
     const [m0, v0]: KernelArg[] = previous ? [previous.m.value, previous.v.value] : this.hostMoments(p);
-    const m = this.context.run('adam', momentBody, n, { beta: this.beta1, square: 0, go: g.offset }, [m0, g.arg]);
-    const v = this.context.run('adam', momentBody, n, { beta: this.beta2, square: 1, go: g.offset }, [v0, g.arg]);
+    const fold = { go: g.offset, wo: ws.offset, l2x2: p.decay ? 2 * this.l2 : 0 };
+    const m = this.context.run('adam', momentBody, n, { beta: this.beta1, square: 0, ...fold }, [m0, g.arg, ws.arg]);
+    const v = this.context.run('adam', momentBody, n, { beta: this.beta2, square: 1, ...fold }, [v0, g.arg, ws.arg]);
     const wNew = this.context.run('adam', weightBody, n, { wo: ws.offset }, [ws.arg, m.value, v.value, h]);
     staging.release();
     previous?.m.dispose();
