@@ -11,6 +11,7 @@ import { createDclModel, type DclModelKind } from '../src/models/dcl-moe.ts';
 import { createOptimizer, DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfig } from '../src/train/trainer.ts';
 import type { TabularData, TabularSplit } from '../src/train/dataset.ts';
 import { Rng } from '../src/tensor/random.ts';
+import { useDefaultBackends } from '../src/kernels/default-backends.ts';
 
 const N = 20_000;
 const F = 40;
@@ -63,6 +64,7 @@ function findTorchPython(): string | null {
   return null;
 }
 
+useDefaultBackends();
 const noPeer = process.argv.includes('--no-peer');
 const data: TabularData = { numFeatures: F, classNames: Array.from({ length: C }, (_, c) => `c${c}`), train: syntheticSplit(N, 1), validation: syntheticSplit(2048, 2), test: syntheticSplit(16, 3) };
 console.log(`DCL-MoE training epoch: ${N} samples x ${F} features, ${C} classes, batch ${BATCH} (one warm-up epoch first)`);

@@ -17,3 +17,9 @@ export { runOp } from './tensor/dispatch.ts';
 export { registerBackend, unregisterBackend, registeredBackends, type Backend } from './kernels/backend.ts';
 export { enableWasmKernels, disableWasmKernels, startWasmThreads, stopWasmThreads, allocateInWasm, freeInWasm, wasmGemm, wasmLstmCell } from './kernels/wasm/index.ts';
 export type { OpName, OpAttrs } from './tensor/op-table.ts';
+
+export { useDefaultBackends } from './kernels/default-backends.ts';
+import { useDefaultBackends } from './kernels/default-backends.ts';
+
+// Importing netmoe switches on the fast kernels (WebAssembly SIMD) where the engine supports them.
+useDefaultBackends();

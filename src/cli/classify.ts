@@ -5,6 +5,7 @@ import { extractFeatures, readFlows } from '../data/index.ts';
 import { loadModelDir } from '../train/model-dir.ts';
 import { evaluate } from '../train/trainer.ts';
 import { type FlagSpec, UsageError, parseFlags, runMain, usage } from './args.ts';
+import { useDefaultBackends } from '../kernels/default-backends.ts';
 
 const SPEC = {
   model: { type: 'string', value: '<dir>', description: 'model directory written by npm run train' },
@@ -15,6 +16,7 @@ const SPEC = {
 const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
 
 async function main(): Promise<void> {
+  useDefaultBackends();
   const { flags, positionals } = parseFlags(process.argv.slice(2), SPEC, { positionals: true });
   if (flags.help) {
     console.log(usage('npm run classify --', '--model <dir> <capture.pcap|pcapng>', SPEC));

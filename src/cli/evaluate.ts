@@ -7,6 +7,7 @@ import { evaluate } from '../train/trainer.ts';
 import { classificationReport, formatReport } from '../train/metrics.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { type FlagSpec, UsageError, parseFlags, runMain, usage } from './args.ts';
+import { useDefaultBackends } from '../kernels/default-backends.ts';
 
 const SPEC = {
   model: { type: 'string', value: '<dir>', description: 'model directory written by npm run train (its model/ folder)' },
@@ -16,6 +17,7 @@ const SPEC = {
 } satisfies Record<string, FlagSpec>;
 
 async function main(): Promise<void> {
+  useDefaultBackends();
   const { flags } = parseFlags(process.argv.slice(2), SPEC);
   if (flags.help) {
     console.log(usage('npm run evaluate --', '--model <dir> --data <path>', SPEC));

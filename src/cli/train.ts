@@ -8,6 +8,7 @@ import { foldInputs, loadInputs, splitInputs } from '../train/prepare.ts';
 import { runTraining, type RunResult } from '../train/run-training.ts';
 import { type BackendChoice, useBackend } from '../kernels/gpu/index.ts';
 import { type FlagSpec, UsageError, isPositiveInteger, numberFlag, parseFlags, runMain, usage } from './args.ts';
+import { useDefaultBackends } from '../kernels/default-backends.ts';
 
 const SPEC = {
   data: { type: 'string', value: '<path>', description: 'dataset: capture folder (sub-folder = class), .pcap/.pcapng, .csv, CertTA json, USTC-TFC2016 idx', default: 'the built-in synthetic dataset' },
@@ -32,6 +33,7 @@ const SPEC = {
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 async function main(): Promise<void> {
+  useDefaultBackends();
   const { flags } = parseFlags(process.argv.slice(2), SPEC);
   if (flags.help) {
     console.log(usage('npm run train --', '[options]', SPEC, 'Example: npm run train -- --data ../shared/data/ustc-tfc2016 --model all --epochs 20'));

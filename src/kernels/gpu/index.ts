@@ -114,7 +114,7 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] }
     installed.context.dispose();
     installed = null;
   }
-  if (choice === 'cpu') return { backend: 'cpu', context: null, message: 'backend: cpu (reference kernels)', attempts: [] };
+  if (choice === 'cpu') return { backend: 'cpu', context: null, message: `backend: cpu (kernels tried in order: ${[...registeredBackends().filter((b) => b !== 'reference'), 'reference'].join(', ')})`, attempts: [] };
   const { context, attempts } = probeGpu(options.modes);
   const tried = attempts.map((a) => `${a.mode}: ${a.error ?? 'ok'}`).join('; ');
   const usable = context !== null && (choice === 'gpu' || HARDWARE_MODES.includes(context.mode));
