@@ -84,10 +84,46 @@ export function allocateInWasm(size: number): Float32Array {
   return view;
 }
 
+/**
+ * Frees arena blocks whose views the JavaScript heap has collected. Tensor storage allocated in the arena
+ * (see `arenaFloat32Allocator`) is owned by ordinary JS objects; without this, a tensor that is never
+ * disposed would leak its block, since the arena has no garbage collector of its own.
+ */
+const arenaFinalizer = new FinalizationRegistry<number>((address) => {
+  try {
+    wasmRuntime()?.arena.free(address);
+  } catch {
+    // Never throw from a finaliser (it would surface as an uncaught error at some unrelated moment).
+  }
+});
+
+/**
+ * Below this many elements a float32 buffer stays on the JS heap: staging a tiny operand costs less than an
+ * arena block (64-byte aligned) plus its finaliser.
+ */
+export const ARENA_MIN_ELEMENTS = 64;
+
+/**
+ * The allocator the engine uses for float32 tensors while the wasm backend is on (src/tensor/dtype.ts
+ * `setFloat32Allocator`): blocks in the wasm memory, so kernels take operands by pointer, not by copy.
+ * NOTE: a block is freed when its view is garbage-collected (or explicitly by `freeInWasm`); a subarray of
+ * it must not outlive the view it came from (tensors keep their storage's view alive, so this holds inside
+ * the engine).
+ */
+export function arenaFloat32Allocator(size: number): Float32Array {
+  if (size < ARENA_MIN_ELEMENTS || wasmRuntime() === null) return new Float32Array(size);
+  const view = allocateInWasm(size);
+  arenaFinalizer.register(view, view.byteOffset, view);
+  return view;
+}
+
 /** Return a block from `allocateInWasm`; arrays that do not live in the wasm memory are ignored. */
 export function freeInWasm(array: Float32Array): void {
   const rt = wasmRuntime();
-  if (rt !== null && rt.arena.contains(array)) rt.arena.free(array.byteOffset);
+  if (rt !== null && rt.arena.contains(array)) {
+    arenaFinalizer.unregister(array); // freed now: the finaliser must not free the block a second time
+    rt.arena.free(array.byteOffset);
+  }
 }
 
 /** True when `array` is a view over the wasm memory (wasm kernels take it without a copy). */
