@@ -12,6 +12,7 @@ import { createOptimizer, DEFAULT_TRAIN_CONFIG, evaluate, train, type TrainConfi
 import type { TabularData, TabularSplit } from '../src/train/dataset.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { useDefaultBackends } from '../src/kernels/default-backends.ts';
+import { startWasmThreads, stopWasmThreads } from '../src/kernels/wasm/index.ts';
 
 const N = 20_000;
 const F = 40;
@@ -66,6 +67,10 @@ function findTorchPython(): string | null {
 
 useDefaultBackends();
 const noPeer = process.argv.includes('--no-peer');
+// --threads 2: split large GEMMs across both cores (worker threads on the shared wasm memory).
+const threadsFlag = process.argv.indexOf('--threads');
+const threads = threadsFlag >= 0 ? Number(process.argv[threadsFlag + 1]) : 1;
+if (threads > 1) console.log(`wasm GEMM threads: ${await startWasmThreads(threads)}`);
 const data: TabularData = { numFeatures: F, classNames: Array.from({ length: C }, (_, c) => `c${c}`), train: syntheticSplit(N, 1), validation: syntheticSplit(2048, 2), test: syntheticSplit(16, 3) };
 console.log(`DCL-MoE training epoch: ${N} samples x ${F} features, ${C} classes, batch ${BATCH} (one warm-up epoch first)`);
 epochSeconds('dcl-moe', { ...data, train: syntheticSplit(2048, 4) }); // JIT warm-up
@@ -74,6 +79,7 @@ const lstm = epochSeconds('lstm', data);
 const inference = inferenceFlowsPerSecond(data);
 console.log(`netmoe  dcl-moe epoch ${moe.seconds.toFixed(2)} s (${Math.round(moe.samplesPerSecond)} samples/s); lstm expert alone ${lstm.seconds.toFixed(2)} s; inference ${Math.round(inference)} flows/s at batch 1024`);
 
+await stopWasmThreads();
 const python = noPeer ? null : findTorchPython();
 const script = fileURLToPath(new URL('./peers/dcl_moe_torch.py', import.meta.url));
 if (python && existsSync(script)) {
