@@ -23,6 +23,8 @@ const normal = (shape: number[]): Tensor => nm.randn(shape, { rng }).keep();
 const labels = (B: number, C: number): Tensor => nm.tensor(Array.from({ length: B }, () => rng.int(C)), { dtype: 'int32' }).keep();
 const probs = (B: number, C: number): Tensor => nm.softmax(normal([B, C]), 1).keep();
 const none = {} as Record<string, never>;
+const small = (shape: number[]): Tensor => nm.randn(shape, { rng, std: 0.2 }).keep();
+const lstmInputs = (B: number): Tensor[] => [normal([B, 40, 1]), small([1, 256]), small([64, 256]), small([256]), nm.zeros([B, 64]).keep(), nm.zeros([B, 64]).keep()];
 
 // The hot ops of a DCL-MoE training step (40 features, 20 classes), forward and backward.
 const CASES: OpCase[] = [
@@ -38,6 +40,18 @@ const CASES: OpCase[] = [
   { name: 'softmax [B,20]', op: 'softmax', attrs: { axis: 1 }, inputs: (B) => [normal([B, 20])] },
   { name: 'nllFromProbs mean [B,20]', op: 'nllFromProbs', attrs: { reduction: 'mean', eps: 1e-7 }, inputs: (B) => [probs(B, 20), labels(B, 20)] },
   { name: 'sumToShape bias grad [B,128]->[128]', op: 'sumToShape', attrs: { shape: [128] }, inputs: (B) => [normal([B, 128])] },
+  // The LSTM expert: 40 steps of 1 feature, H = 64.
+  { name: 'lstm T40 F1 H64', op: 'lstm', attrs: none, inputs: (B) => lstmInputs(B) },
+  {
+    name: 'lstmBackward T40 F1 H64',
+    op: 'lstmBackward',
+    attrs: { needsDx: false },
+    inputs: (B) => {
+      const [x, wIh, wHh, b, h0, c0] = lstmInputs(B);
+      const { outputs: [y], saved = [] } = cpuKernels.lstm([x, wIh, wHh, b, h0, c0], {});
+      return [normal([B, 40, 64]), normal([B, 64]), normal([B, 64]), x, wIh, wHh, h0, c0, y.keep(), ...saved.map((t) => t.keep())];
+    },
+  },
 ];
 
 /** Median ms per call over `rounds` rounds of `reps` calls, reps grown until a round takes >= 20 ms. */

@@ -99,6 +99,13 @@ export class DeviceAdam extends Adam {
     w.storage.setDevice(wNew, allocateArray('float32', 0));
   }
 
+  /** A host moment buffer, zeros at first use. Unlike the base class it never reads the weight's values (a download). */
+  protected override buffer(p: NamedParameter, key: string): FloatArray {
+    let state = this.buffers.get(p.name);
+    if (!state) this.buffers.set(p.name, (state = {}));
+    return (state[key] ??= new Float32Array(p.tensor.size));
+  }
+
   /** The host moments (zeros at the first step, or restored by loadState), uploaded by the first kernel. */
   private hostMoments(p: NamedParameter): [Float32Array, Float32Array] {
     return [this.buffer(p, 'm') as Float32Array, this.buffer(p, 'v') as Float32Array];

@@ -17,6 +17,12 @@ export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webgpu' | 'webasm' | 
 /** What a kernel reads: a host array (uploaded by gpu.js per call) or a device value (texture / array). */
 export type KernelArg = Float32Array | Texture;
 
+/**
+ * A kernel argument: values, or a number (a uniform, e.g. the LSTM's time step, so one compiled kernel
+ * serves every step). NOTE: a number may index but never bound a loop: bounds are constants.
+ */
+export type RunArg = KernelArg | number;
+
 /** A gpu.js kernel body: a named `function` in gpu.js's subset, reading `this.thread.x` and `this.constants`. */
 export type KernelBody = (this: any, ...args: any[]) => number;
 
@@ -98,7 +104,7 @@ export class GpuContext {
    * @example
    * const y = ctx.run('relu', reluBody, x.size, {}, [ctx.arg(x)]);   // y.value: texture or Float32Array
    */
-  run(op: string, body: KernelBody, size: number, constants: Constants, args: readonly KernelArg[], dtype: DType = 'float32'): GpuArray {
+  run(op: string, body: KernelBody, size: number, constants: Constants, args: readonly RunArg[], dtype: DType = 'float32'): GpuArray {
     const kernel = this.kernel(op, body, size, constants, args);
     const result = kernel(...args) as unknown as KernelArg;
     this.stats.calls++;
@@ -122,14 +128,14 @@ export class GpuContext {
     this.gpu = null;
   }
 
-  private kernel(op: string, body: KernelBody, size: number, constants: Constants, args: readonly KernelArg[]): IKernelRunShortcut {
+  private kernel(op: string, body: KernelBody, size: number, constants: Constants, args: readonly RunArg[]): IKernelRunShortcut {
     if (this.gpu === null) throw new Error(`gpu: ${op} on a disposed context`);
     // A texture is keyed by its logical output and its texture size: gpu.js compiles GL kernels for both.
     const texKey = (t: Texture): string => {
       const { output, size } = t as unknown as { output?: number[]; size?: number[] };
       return `t${output?.join('x')}/${size?.join('x')}`;
     };
-    const argKey = args.map((a) => (a instanceof Float32Array ? `a${a.length}` : texKey(a))).join(',');
+    const argKey = args.map((a) => (typeof a === 'number' ? 'n' : a instanceof Float32Array ? `a${a.length}` : texKey(a))).join(',');
     const key = `${this.mode}|${op}|${body.name}|${size}|${JSON.stringify(constants)}|${argKey}`;
     let kernel = this.kernels.get(key);
     if (kernel === undefined) {

@@ -15,6 +15,7 @@ import { MAX_CONCAT_INPUTS, reduceGpuKernels, sumToShapeAccepts } from './reduce
 import { linalgGpuKernels } from './linalg.ts';
 import { lossGpuKernels } from './loss.ts';
 import { convGpuKernels } from './conv.ts';
+import { recurrentGpuKernels } from './recurrent.ts';
 import { stageable } from './device.ts';
 
 export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.ts';
@@ -27,6 +28,7 @@ export function gpuKernels(context: GpuContext): Partial<KernelTable> {
     ...linalgGpuKernels(context),
     ...lossGpuKernels(context),
     ...convGpuKernels(context),
+    ...recurrentGpuKernels(context),
   };
 }
 

@@ -1,9 +1,9 @@
-// gpu.js kernels for reductions over the middle axis of [O, R, I] (sum, max with argmax, logsumexp, maxBackward) and the movement ops the rules need (copy, sumToShape, concat).
+// gpu.js kernels for reductions over the middle axis of [O, R, I] (sum, max with argmax, logsumexp, maxBackward) and the movement ops the rules need (copy, reshape, sumToShape, concat).
 
 import type { ReduceOps } from '../../tensor/ops/reduce.ts';
 import type { MovementOps } from '../../tensor/ops/movement.ts';
-import type { Tensor } from '../../tensor/tensor.ts';
-import { sizeOf } from '../../tensor/shape.ts';
+import { type Tensor, viewOf } from '../../tensor/tensor.ts';
+import { contiguousStrides, sizeOf } from '../../tensor/shape.ts';
 import type { Kernel } from '../backend.ts';
 import type { Constants, GpuContext } from './context.ts';
 import { NO_INPUT, Staging, deviceTensor, layout4, stridedCopy } from './device.ts';
@@ -99,7 +99,7 @@ export function sumToShapeAccepts(x: Tensor, shape: readonly number[]): boolean 
 /** Concat takes up to 4 inputs (the kernel's fixed arity). */
 export const MAX_CONCAT_INPUTS = 4;
 
-type GpuReduceOps = keyof ReduceOps | 'copy' | 'sumToShape' | 'concat';
+type GpuReduceOps = keyof ReduceOps | 'copy' | 'reshape' | 'sumToShape' | 'concat';
 
 export function reduceGpuKernels(context: GpuContext): { [K in GpuReduceOps]: Kernel<K> } {
   return {
@@ -142,6 +142,13 @@ export function reduceGpuKernels(context: GpuContext): { [K in GpuReduceOps]: Ke
     },
 
     copy: ([x]) => ({ outputs: [deviceTensor(stridedCopy(context, x)!, x.shape)] }),
+
+    // As the CPU kernel: a contiguous x is viewed in place; a strided one (a gradient reshaped back through
+    // a permute or expand) is copied on the device rather than downloaded for the CPU's gather.
+    reshape: ([x], { shape }) => {
+      if (x.isContiguous) return { outputs: [viewOf(x, shape, contiguousStrides(shape), x.offset)] };
+      return { outputs: [deviceTensor(stridedCopy(context, x)!, shape)] };
+    },
 
     sumToShape: ([x], { shape }) => {
       // Permute summed axes last (a strided device copy), then sum each row: [kept, summed] -> [kept].

@@ -4,6 +4,7 @@ import * as nm from '../../../src/index.ts';
 import type { OpAttrs, OpName } from '../../../src/tensor/op-table.ts';
 import type { Tensor } from '../../../src/tensor/tensor.ts';
 import { Rng } from '../../../src/tensor/random.ts';
+import { cpuKernels } from '../../../src/kernels/cpu/index.ts';
 
 export interface ParityCase {
   name: string;
@@ -112,6 +113,7 @@ export const reduceMovementCases: ParityCase[] = [
   { name: 'logsumexp [2, 6, 4]', op: 'logsumexp', inputs: () => [normal([2, 6, 4], 604)], attrs: none, reduction: 6 },
   { name: 'maxBackward', op: 'maxBackward', inputs: () => [normal([4, 3], 605), argmaxOf(4, 3, 9, 606)], attrs: { reduceSize: 9 } },
   { name: 'copy of a transposed view', op: 'copy', inputs: () => [nm.permute(normal([3, 4, 5], 607), [2, 0, 1])], attrs: none },
+  { name: 'reshape of a transposed view (a device copy)', op: 'reshape', inputs: () => [nm.permute(normal([4, 6], 620), [1, 0])], attrs: { shape: [3, 8] } },
   { name: 'copy of a broadcast view', op: 'copy', inputs: () => [normal([1, 5], 608).expand([3, 5])], attrs: none },
   { name: 'sumToShape [64, 3, 20] -> [64, 3, 1]', op: 'sumToShape', inputs: () => [normal([64, 3, 20], 609)], attrs: { shape: [64, 3, 1] }, reduction: 20 },
   { name: 'sumToShape [6, 5] -> [5] (bias)', op: 'sumToShape', inputs: () => [normal([6, 5], 610)], attrs: { shape: [5] }, reduction: 6 },
@@ -209,6 +211,34 @@ export const convCases: ParityCase[] = [
   { name: 'maxPool1dBackward overlapping windows', op: 'maxPool1dBackward', inputs: () => [normal([1, 5, 3], 917), poolArgmax(1, 5, 3, 1, 3, 918)], attrs: { inLength: 7 } },
 ];
 
-export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases];
+/** LSTM inputs [x, wIh, wHh, b, h0, c0] at small weights (gates away from saturation). */
+const lstmInputs = (B: number, T: number, F: number, H: number, seed: number, zeroState = false): Tensor[] => [
+  normal([B, T, F], seed),
+  normal([F, 4 * H], seed + 1, 0.4),
+  normal([H, 4 * H], seed + 2, 0.3),
+  normal([4 * H], seed + 3, 0.2),
+  zeroState ? nm.zeros([B, H]) : normal([B, H], seed + 4, 0.5),
+  zeroState ? nm.zeros([B, H]) : normal([B, H], seed + 5, 0.5),
+];
+
+/** lstmBackward's inputs: random upstream gradients and what the CPU forward returns and saves. */
+const lstmBackwardInputs = (B: number, T: number, F: number, H: number, seed: number): Tensor[] => {
+  const [x, wIh, wHh, b, h0, c0] = lstmInputs(B, T, F, H, seed);
+  const { outputs: [y], saved: [gates, c, tanhC] = [] } = cpuKernels.lstm([x, wIh, wHh, b, h0, c0], {});
+  return [normal([B, T, H], seed + 10), normal([B, H], seed + 11), normal([B, H], seed + 12), x, wIh, wHh, h0, c0, y, gates, c, tanhC];
+};
+
+export const recurrentCases: ParityCase[] = [
+  { name: 'lstm [3, 5, 4] H 6 with initial state', op: 'lstm', inputs: () => lstmInputs(3, 5, 4, 6, 1000), attrs: none, reduction: 6 * 5 },
+  { name: 'lstm batch 1, one step', op: 'lstm', inputs: () => lstmInputs(1, 1, 3, 5, 1010), attrs: none, reduction: 5 },
+  // T = 19 > 8 stacks the step blocks in two levels (one group of 3); F = 1 as in DCL-MoE.
+  { name: 'lstm [4, 19, 1] H 8, zero state (DCL-MoE layout)', op: 'lstm', inputs: () => lstmInputs(4, 19, 1, 8, 1020, true), attrs: none, reduction: 8 * 19 },
+  { name: 'lstmBackward [3, 5, 4] H 6', op: 'lstmBackward', inputs: () => lstmBackwardInputs(3, 5, 4, 6, 1030), attrs: { needsDx: true }, reduction: 3 * 5 * 24 },
+  { name: 'lstmBackward batch 1, one step', op: 'lstmBackward', inputs: () => lstmBackwardInputs(1, 1, 3, 5, 1040), attrs: { needsDx: true }, reduction: 20 },
+  { name: 'lstmBackward [4, 19, 1] H 8 without dx', op: 'lstmBackward', inputs: () => lstmBackwardInputs(4, 19, 1, 8, 1050), attrs: { needsDx: false }, reduction: 4 * 19 * 32 },
+  { name: 'lstmBackward T 70 (three stack levels)', op: 'lstmBackward', inputs: () => lstmBackwardInputs(2, 70, 2, 3, 1060), attrs: { needsDx: true }, reduction: 2 * 70 * 12 },
+];
+
+export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases, ...recurrentCases];
 
 export { labels, normal, positive, awayFromZero, rng };
