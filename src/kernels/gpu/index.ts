@@ -5,6 +5,10 @@
 // (src/tensor/storage.ts), and its outputs live on the host until a GPU kernel reads them (uploaded per call).
 // So a missing kernel costs transfers, never correctness. `accepts` also sends float64 work (gradient checks)
 // to the CPU: gpu.js computes in float32 only.
+//
+// A DCL-MoE training step runs entirely here (trainer + DeviceAdam: 0 downloads per step). Still on the CPU:
+// the views permute / expand / slice (no data moves), and sliceBackward, pad, gather, scatterAdd, layerNorm
+// (+ backward), topk / topkSoftmax / topkBackward and the moe* routing ops (the Traffic-MoE path).
 
 import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
