@@ -32,7 +32,14 @@ export class Storage {
   private host: TypedArray;
   private deviceData: DeviceData | null = null;
 
-  constructor(data: TypedArray) {
+  /**
+   * @param owned false for memory the caller handed in (tensorFromData, fromNdarray): it never goes into
+   *   the buffer pool, where an unrelated op could later overwrite the caller's array.
+   */
+  constructor(
+    data: TypedArray,
+    readonly owned = true,
+  ) {
     this.host = data;
   }
 
@@ -84,7 +91,11 @@ export class Storage {
 }
 
 const MAX_POOLED_BUFFERS_PER_SIZE = 64;
+/** Total bytes the pool may hold; beyond it the least recently used sizes are dropped (GC reclaims them). */
+const MAX_POOLED_BYTES = 256 * 1024 * 1024;
+// A Map iterates in insertion order: re-inserting a size on release keeps the least recently used first.
 const pool = new Map<string, TypedArray[]>();
+let pooledBytes = 0;
 const poolStats = { hits: 0, misses: 0, released: 0 };
 
 function poolKey(dtype: DType, size: number): string {
@@ -99,6 +110,7 @@ export function acquireArray(dtype: DType, size: number, zero: boolean): TypedAr
   const free = pool.get(poolKey(dtype, size));
   const recycled = free?.pop();
   if (recycled) {
+    pooledBytes -= recycled.byteLength;
     poolStats.hits++;
     if (zero) recycled.fill(0);
     return recycled;
@@ -111,10 +123,19 @@ export function releaseArray(dtype: DType, array: TypedArray): void {
   if (array.length === 0) return;
   const key = poolKey(dtype, array.length);
   let free = pool.get(key);
-  if (!free) pool.set(key, (free = []));
+  if (free) pool.delete(key); // re-inserted below: this size becomes the most recently used
+  else free = [];
+  pool.set(key, free);
   if (free.length < MAX_POOLED_BUFFERS_PER_SIZE) {
     free.push(array);
+    pooledBytes += array.byteLength;
     poolStats.released++;
+  }
+  // Bound the pool's memory (workloads whose sizes keep changing would otherwise grow it without limit).
+  for (const [oldKey, buffers] of pool) {
+    if (pooledBytes <= MAX_POOLED_BYTES) break;
+    for (const b of buffers) pooledBytes -= b.byteLength;
+    pool.delete(oldKey);
   }
 }
 
@@ -127,6 +148,7 @@ export function bufferPoolStats(): { hits: number; misses: number; released: num
 
 export function clearBufferPool(): void {
   pool.clear();
+  pooledBytes = 0;
 }
 
 // ---- tidy scopes -------------------------------------------------------------------------------------
@@ -169,11 +191,11 @@ export function tidy<T>(fn: () => T): T {
     throw error;
   }
   scopes.pop();
-  const survivors = collectDisposables(result);
-  for (const t of survivors) scope.delete(t);
+  // Survivors created in this scope now belong to the enclosing one, if any. A returned tensor created
+  // outside (a parameter passed through a no-op reshape, say) stays untracked, as it was.
+  const adopted = collectDisposables(result).filter((t) => scope.delete(t));
   for (const t of scope) if (!t.disposed) t.dispose();
-  // Survivors now belong to the enclosing scope, if any.
-  for (const t of survivors) trackInScope(t);
+  for (const t of adopted) trackInScope(t);
   return result;
 }
 

@@ -79,7 +79,11 @@ export class Tensor {
     if (!this.isContiguous) throw new Error(`values: tensor ${formatShape(this.shape)} is a strided view; call contiguous() first`);
     const data = this.storage.data;
     if (this.offset === 0 && data.length === this.size) return data;
-    return data.subarray(this.offset, this.offset + this.size);
+    const part = data.subarray(this.offset, this.offset + this.size);
+    // The storage array may own a block that is freed when the array is collected (the wasm arena):
+    // the subarray keeps it reachable for as long as the subarray itself lives.
+    SUBARRAY_PARENT.set(part, data);
+    return part;
   }
 
   /** This tensor if already contiguous, else a row-major copy (differentiable). */
@@ -95,7 +99,7 @@ export class Tensor {
     this.node = null;
     if (--storage.refs === 0) {
       storage.releaseDevice(); // device values are freed, never downloaded just to be discarded
-      releaseArray(this.dtype, storage.data);
+      if (storage.owned) releaseArray(this.dtype, storage.data);
       storage.data = EMPTY[this.dtype];
     }
   }
@@ -187,6 +191,8 @@ export class Tensor {
   topk(k: number): { values: Tensor; indices: Tensor } { return ops.topk(this, k); }
   layerNorm(gamma: Tensor, beta: Tensor, options?: ops.LayerNormOptions): Tensor { return ops.layerNorm(this, gamma, beta, options); }
 }
+
+const SUBARRAY_PARENT = new WeakMap<TypedArray, TypedArray>();
 
 const EMPTY: Record<DType, TypedArray> = {
   float32: new Float32Array(0),

@@ -104,3 +104,39 @@ describe('buffer pool', () => {
     expect(emptyTensor([29], 'int32').values).toBe(buffer);
   });
 });
+
+describe('ownership across scopes and callers', () => {
+  it('a nested tidy never disposes a tensor created outside every scope that it merely returns', () => {
+    const w = nm.ones([2, 3]);
+    nm.tidy(() => {
+      nm.tidy(() => w.reshape([2, 3])); // a no-op reshape returns w itself
+      nm.tidy(() => w);
+    });
+    expect(w.disposed).toBe(false);
+    expect(w.toFlatArray()).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('a tensor returned by an inner tidy is owned (and disposed) by the outer one', () => {
+    let inner: nm.Tensor | null = null;
+    nm.tidy(() => {
+      inner = nm.tidy(() => nm.add(nm.ones([4]), 1));
+      expect(inner.disposed).toBe(false);
+    });
+    expect(inner!.disposed).toBe(true);
+  });
+
+  it("fromNdarray's memory stays the caller's: disposing the tensor never puts it in the pool", async () => {
+    const ndarray = (await import('ndarray')).default;
+    const user = new Float32Array([1, 2, 3, 4, 5, 6]);
+    nm.tidy(() => nm.mul(nm.fromNdarray(ndarray(user, [2, 3])), 2));
+    // Unrelated ops of the same size must not be handed the caller's array.
+    nm.tidy(() => nm.add(nm.ones([2, 3]), 10));
+    nm.tidy(() => nm.add(nm.ones([2, 3]), 10));
+    expect(Array.from(user)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('fromNdarray rejects a view that reaches outside its array', async () => {
+    const ndarray = (await import('ndarray')).default;
+    expect(() => nm.fromNdarray(ndarray(new Float32Array(4), [2, 3]))).toThrow(/reach elements 0..5 of an array of 4/);
+  });
+});

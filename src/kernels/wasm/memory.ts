@@ -27,6 +27,13 @@ const ALIGN = 64;
 
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 
+/** The block size `bytes` is served from: 64-byte steps to 4 KiB, then 1, 1.25, 1.5, 1.75 x 2^k. */
+export function sizeClass(bytes: number): number {
+  if (bytes <= 4096) return roundUp(bytes, ALIGN);
+  const quarter = 2 ** Math.floor(Math.log2(bytes)) / 4;
+  return Math.ceil(bytes / quarter) * quarter;
+}
+
 /**
  * A bump allocator with exact-size free lists over one wasm memory (the same policy as the tensor buffer
  * pool in src/tensor/storage.ts: training steps reuse the same few sizes, so freed blocks are reused as is).
@@ -60,9 +67,13 @@ export class WasmArena {
     return this.heap.buffer === this.memory.buffer ? this.heap : this.refreshHeap();
   }
 
-  /** Reserve `bytes` (rounded up to 64) and return the block's byte address. */
+  /**
+   * Reserve `bytes` and return the block's byte address. The block is rounded up to a size class (64-byte
+   * steps up to 4 KiB, then four classes per power of two, at most 25% slack), so tensors of nearby sizes
+   * (a last batch, a new capture's flow count) reuse each other's freed blocks instead of bumping the top.
+   */
   alloc(bytes: number): number {
-    const size = roundUp(Math.max(bytes, 1), ALIGN);
+    const size = sizeClass(Math.max(bytes, 1));
     const reused = this.freeBlocks.get(size)?.pop();
     const address = reused ?? this.bump(size);
     this.live.set(address, size);
