@@ -83,15 +83,27 @@ export function lstmCellBackward(
   }
 }
 
-/** The pieces a backend may replace: the GEMM (src/kernels/cpu/gemm.ts's signature) and the two cell passes. */
+/**
+ * dst[dstOff + j] += Σ_r src[srcOff + r·ld + j] for j < cols, r < rows, summed in row order (the bias gradient
+ * db = Σ_rows dz). NOTE: accumulates in dst's own precision, so a Float32Array dst rounds after every add.
+ */
+export function addColumnSums(rows: number, cols: number, src: FloatArray, srcOff: number, ld: number, dst: FloatArray, dstOff: number): void {
+  for (let r = 0; r < rows; r++) {
+    const row = srcOff + r * ld;
+    for (let j = 0; j < cols; j++) dst[dstOff + j] += src[row + j];
+  }
+}
+
+/** The pieces a backend may replace: the GEMM (src/kernels/cpu/gemm.ts's signature), the two cell passes and the bias-gradient sum. */
 export interface LstmParts {
   gemm: typeof gemm;
   cell: typeof lstmCell;
   cellBackward: typeof lstmCellBackward;
+  columnSums: typeof addColumnSums;
 }
 
 /** The lstm / lstmBackward kernels over the given GEMM and cells (e.g. a WebAssembly SIMD backend's). */
-export function recurrentKernelsWith({ gemm, cell, cellBackward }: LstmParts): KernelsFor<RecurrentOps> {
+export function recurrentKernelsWith({ gemm, cell, cellBackward, columnSums }: LstmParts): KernelsFor<RecurrentOps> {
   return {
     // x: [B, T, F] -> y: [B, T, H], hT: [B, H], cT: [B, H]; saved gates: [B, T, 4H] (activated), c, tanhC: [B, T, H]
     lstm: ([x, wIh, wHh, b, h0, c0]) => {
@@ -179,12 +191,11 @@ export function recurrentKernelsWith({ gemm, cell, cellBackward }: LstmParts): K
       // The input side has no recurrence: one GEMM each over all B·T rows.
       gemm(true, false, F, G, B * T, 1, xs, 0, F, dzs, 0, G, 0, dwIh.values as FloatArray, 0, G); // dW_ih = xᵀ·dz
       if (needsDx) gemm(false, true, B * T, F, G, 1, dzs, 0, G, wih, 0, G, 0, dx.values as FloatArray, 0, F); // dx = dz·W_ihᵀ
-      const dbs = db.values;
-      for (let r = 0; r < B * T; r++) for (let k = 0; k < G; k++) dbs[k] += dzs[r * G + k]; // db = Σ_rows dz
+      columnSums(B * T, G, dzs, 0, G, db.values as FloatArray, 0); // db = Σ_rows dz
       dz.dispose();
       return { outputs: [dx, dwIh, dwHh, db, dh0, dc0] };
     },
   };
 }
 
-export const recurrentKernels: KernelsFor<RecurrentOps> = recurrentKernelsWith({ gemm, cell: lstmCell, cellBackward: lstmCellBackward });
+export const recurrentKernels: KernelsFor<RecurrentOps> = recurrentKernelsWith({ gemm, cell: lstmCell, cellBackward: lstmCellBackward, columnSums: addColumnSums });

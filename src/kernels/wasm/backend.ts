@@ -2,7 +2,7 @@
 //
 // The kernels are the reference ones built over `wasmGemm` (linalgKernelsWith / convKernelsWith /
 // recurrentKernelsWith in src/kernels/cpu): same operand handling, batch walk, im2col and BPTT; only the
-// GEMM (and the LSTM's forward cell, wasmLstmCell) differ. `accepts` keeps
+// GEMM (and the LSTM's cells, wasmLstmCell / wasmLstmCellBackward, and its db sum, wasmAddColumnSums) differ. `accepts` keeps
 // float64 and tiny products on the reference backend, which is also the spec these kernels are tested
 // against. NETMOE_KERNELS=reference skips this backend entirely (src/kernels/backend.ts).
 
@@ -15,9 +15,10 @@ import type { Tensor } from '../../tensor/tensor.ts';
 import { registerBackend, registeredBackends, unregisterBackend, type Backend } from '../backend.ts';
 import { convKernelsWith } from '../cpu/conv.ts';
 import { linalgKernelsWith } from '../cpu/linalg.ts';
-import { lstmCellBackward, recurrentKernelsWith } from '../cpu/recurrent.ts';
+import { recurrentKernelsWith } from '../cpu/recurrent.ts';
+import { wasmAddColumnSums } from './column-sums.ts';
 import { wasmGemm } from './gemm.ts';
-import { wasmLstmCell } from './lstm-cell.ts';
+import { wasmLstmCell, wasmLstmCellBackward } from './lstm-cell.ts';
 import { arenaFloat32Allocator, wasmSimdSupported } from './runtime.ts';
 import { setFloat32Allocator } from '../../tensor/dtype.ts';
 
@@ -41,8 +42,7 @@ function matmulMacs([a, b]: readonly Tensor[], transA: boolean, transB: boolean)
 
 const linalg = linalgKernelsWith(wasmGemm);
 const conv = convKernelsWith(wasmGemm);
-// The backward cell is plain arithmetic (no exp / tanh): the TypeScript pass is kept.
-const recurrent = recurrentKernelsWith({ gemm: wasmGemm, cell: wasmLstmCell, cellBackward: lstmCellBackward });
+const recurrent = recurrentKernelsWith({ gemm: wasmGemm, cell: wasmLstmCell, cellBackward: wasmLstmCellBackward, columnSums: wasmAddColumnSums });
 
 /** The backend: the reference linalg / conv / recurrent kernels over `wasmGemm`, admitted for float32 (GEMM ops from WASM_MIN_MACS up). */
 export const wasmBackend: Backend = {

@@ -92,7 +92,7 @@ const reluV = (x: Local): Code => set(x, f32x4.pmax(f32x4.const(0), get(x)));
 const reluS = (s: Local): Code => set(s, f32.max(f32.const(0), get(s)));
 
 /** Export names, in function-index order (a `call` needs the callee's index). */
-export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell'] as const;
+export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums'] as const;
 
 /**
  * Emit the module bytes. The module imports `env.memory` with the given limits.
@@ -429,6 +429,95 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
         set(hOff, mul(get(n), get(ldh))),
         control.for(j, c(0), get(hVec), c(4), body(true)),
         control.for(j, i32.and(get(H), c(-4)), get(H), c(1), body(false)),
+      )),
+    );
+  });
+
+  // lstmCellBackward(gates, ldg, dz, ldz, cPrev, ldcPrev, tanhC, ldt, dy, ldy, dh, dc, B, H): one step of BPTT
+  // through the cell for B rows (row strides in bytes; dh and dc are contiguous [B, H] carries). Same maths,
+  // in the same order, as lstmCellBackward in src/kernels/cpu/recurrent.ts (float32 instead of float64):
+  //   dht = dy + dh;  dct = dc + dht·o·(1 - tc²);  dz = [dct·g·i(1-i) | dct·cPrev·f(1-f) | dct·i(1-g²) | dht·tc·o(1-o)];
+  //   dc <- dct·f   (dh is left for the caller's GEMM to overwrite)
+  // Plain arithmetic, no approximation: four units per vector, scalar tail when H % 4 != 0.
+  m.func('lstmCellBackward', [I, I, I, I, I, I, I, I, I, I, I, I, I, I], [], (f, [gates, ldg, dz, ldz, cPrev, ldcPrev, tanhC, ldt, dy, ldy, dh, dc, B, H]) => {
+    const n = f.local(I), j = f.local(I), gRow = f.local(I), zRow = f.local(I), pRow = f.local(I), tRow = f.local(I), yRow = f.local(I), hRow = f.local(I);
+    const gateBytes = f.local(I), hVec = f.local(I);
+    const V = ValType.v128;
+    const vec = { i: f.local(V), f: f.local(V), g: f.local(V), o: f.local(V), tc: f.local(V), dht: f.local(V), dct: f.local(V), one: f.local(V) };
+    const sca = { i: f.local(F), f: f.local(F), g: f.local(F), o: f.local(F), tc: f.local(F), dht: f.local(F), dct: f.local(F), one: f.local(F) };
+    const col = (): Code => mul(get(j), c(4));
+    const at = (row: Local, gate = 0): Code => add(add(get(row), col()), gate === 0 ? c(0) : mul(get(gateBytes), c(gate)));
+    const body = (v: boolean): Code => {
+      const r = v ? vec : sca;
+      const load = v ? v128.load : f32.load;
+      const store = v ? v128.store : f32.store;
+      const fmul = v ? f32x4.mul : f32.mul;
+      const fadd = v ? f32x4.add : f32.add;
+      const fsub = v ? f32x4.sub : f32.sub;
+      const oneMinus = (x: Code): Code => fsub(get(r.one), x);
+      return seq(
+        set(r.i, load(at(gRow, 0))), set(r.f, load(at(gRow, 1))), set(r.g, load(at(gRow, 2))), set(r.o, load(at(gRow, 3))),
+        set(r.tc, load(at(tRow))),
+        set(r.dht, fadd(load(at(yRow)), load(add(add(get(dh), get(hRow)), col())))),
+        // dc += dh · o · (1 - tanh²c)
+        set(r.dct, fadd(load(add(add(get(dc), get(hRow)), col())), fmul(fmul(get(r.dht), get(r.o)), oneMinus(fmul(get(r.tc), get(r.tc)))))),
+        store(at(zRow, 0), fmul(fmul(fmul(get(r.dct), get(r.g)), get(r.i)), oneMinus(get(r.i)))),
+        store(at(zRow, 1), fmul(fmul(fmul(get(r.dct), load(at(pRow))), get(r.f)), oneMinus(get(r.f)))),
+        store(at(zRow, 2), fmul(fmul(get(r.dct), get(r.i)), oneMinus(fmul(get(r.g), get(r.g))))),
+        store(at(zRow, 3), fmul(fmul(fmul(get(r.dht), get(r.tc)), get(r.o)), oneMinus(get(r.o)))),
+        store(add(add(get(dc), get(hRow)), col()), fmul(get(r.dct), get(r.f))),
+      );
+    };
+    return seq(
+      set(vec.one, f32x4.const(1)),
+      set(sca.one, f32.const(1)),
+      set(gateBytes, mul(get(H), c(4))),
+      set(hVec, i32.sub(get(H), c(3))), // j < H - 3  <=>  j + 4 <= H
+      control.for(n, c(0), get(B), c(1), seq(
+        set(gRow, add(get(gates), mul(get(n), get(ldg)))),
+        set(zRow, add(get(dz), mul(get(n), get(ldz)))),
+        set(pRow, add(get(cPrev), mul(get(n), get(ldcPrev)))),
+        set(tRow, add(get(tanhC), mul(get(n), get(ldt)))),
+        set(yRow, add(get(dy), mul(get(n), get(ldy)))),
+        set(hRow, mul(get(n), get(gateBytes))), // byte offset of row n in the contiguous dh / dc carries
+        control.for(j, c(0), get(hVec), c(4), body(true)),
+        control.for(j, i32.and(get(H), c(-4)), get(H), c(1), body(false)),
+      )),
+    );
+  });
+
+  // addColumnSums(src, ld, rows, cols, dst): dst[j] += Σ_r src[r, j] for j < cols (row stride ld bytes), e.g. a
+  // bias gradient from a [rows, cols] dz. Each column is summed in row order into float32, as the plain
+  // `dst[j] += src[r·ld + j]` loop over a Float32Array does, so the result is bit-identical to it. Columns
+  // go 32 at a time (8 v128 accumulators, every row of the block before the next), then 4, then one.
+  m.func('addColumnSums', [I, I, I, I, I], [], (f, [src, ld, rows, cols, dst]) => {
+    const r = f.local(I), j = f.local(I), p = f.local(I), end = f.local(I);
+    const U = 8;
+    const accs = v128Locals(f, U);
+    const s = f.local(F);
+    const block = (accsUsed: Local[]): Code => seq(
+      ...accsUsed.map((a, u) => set(a, v128.load(add(get(dst), mul(get(j), c(4))), 16 * u))),
+      set(p, add(get(src), mul(get(j), c(4)))),
+      control.for(r, c(0), get(rows), c(1), seq(
+        ...accsUsed.map((a, u) => set(a, f32x4.add(get(a), v128.load(get(p), 16 * u)))),
+        set(p, add(get(p), get(ld))),
+      )),
+      ...accsUsed.map((a, u) => v128.store(add(get(dst), mul(get(j), c(4))), get(a), 16 * u)),
+    );
+    return seq(
+      set(end, i32.sub(get(cols), c(4 * U - 1))), // j + 32 <= cols
+      control.for(j, c(0), get(end), c(4 * U), block(accs)),
+      // Each loop below starts where the previous one stopped.
+      set(end, i32.sub(get(cols), c(3))),
+      control.for(j, get(j), get(end), c(4), block(accs.slice(0, 1))),
+      control.for(j, get(j), get(cols), c(1), seq(
+        set(s, f32.load(add(get(dst), mul(get(j), c(4))))),
+        set(p, add(get(src), mul(get(j), c(4)))),
+        control.for(r, c(0), get(rows), c(1), seq(
+          set(s, f32.add(get(s), f32.load(get(p)))),
+          set(p, add(get(p), get(ld))),
+        )),
+        f32.store(add(get(dst), mul(get(j), c(4))), get(s)),
       )),
     );
   });

@@ -10,6 +10,9 @@ export interface GemmExports {
     B: number, ldb: number, beta: number, C: number, ldc: number, scratch: number): void;
   biasAct(C: number, ldc: number, M: number, N: number, bias: number, act: number): void;
   lstmCell(z: number, ldz: number, cPrev: number, ldcPrev: number, c: number, tanhC: number, y: number, ldh: number, B: number, H: number): void;
+  lstmCellBackward(gates: number, ldg: number, dz: number, ldz: number, cPrev: number, ldcPrev: number, tanhC: number, ldt: number,
+    dy: number, ldy: number, dh: number, dc: number, B: number, H: number): void;
+  addColumnSums(src: number, ld: number, rows: number, cols: number, dst: number): void;
 }
 
 export interface WasmRuntime {
