@@ -1,6 +1,5 @@
 // `npm run classify -- --model <dir> <capture.pcap>`: one line per flow with its predicted class and the gate weights.
 
-import { join } from 'node:path';
 import { extractFeatures, readFlows } from '../data/index.ts';
 import { loadModelDir } from '../train/model-dir.ts';
 import { evaluate } from '../train/trainer.ts';
@@ -15,6 +14,9 @@ const SPEC = {
 
 const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
 
+/** host:port, with IPv6 addresses in brackets ([2001:db8::1]:443) so the port stays readable. */
+const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
 async function main(): Promise<void> {
   useDefaultBackends();
   const { flags, positionals } = parseFlags(process.argv.slice(2), SPEC, { positionals: true });
@@ -25,15 +27,13 @@ async function main(): Promise<void> {
   if (!flags.model) throw new UsageError('--model <dir> is required');
   if (positionals.length !== 1) throw new UsageError(`expected exactly one capture file, got ${positionals.length}`);
   const capture = positionals[0];
-  const { model, meta, standardiser } = loadModelDir(flags.model.endsWith('model') ? flags.model : join(flags.model, 'model'));
+  const { model, meta, standardiser } = loadModelDir(flags.model);
   const { flows, warnings } = await readFlows(capture);
   for (const w of warnings.slice(0, 5)) console.error(`warning: ${w.file}: at byte ${w.offset}: ${w.message}`);
-  if (flows.length === 0) {
-    console.error(`${capture}: no IP flows found`);
-    return;
-  }
+  if (flows.length === 0) throw new Error(`${capture}: no IP flows found`);
   const features = extractFeatures(flows, meta.featureSet);
   const F = features.cols;
+  if (F !== meta.model.numFeatures) throw new Error(`feature set '${meta.featureSet}' gives ${F} features, the model expects ${meta.model.numFeatures}`);
   const x = standardiser.transform(features.data);
   const C = meta.classNames.length;
   const result = evaluate(model, { x, y: new Int32Array(flows.length) }, F, C);
@@ -45,13 +45,13 @@ async function main(): Promise<void> {
     const proto = PROTOCOLS[flow.protocol] ?? String(flow.protocol);
     if (flags.json) {
       console.log(JSON.stringify({
-        flow: flow.id, protocol: proto, client: `${flow.clientIp}:${flow.clientPort}`, server: `${flow.serverIp}:${flow.serverPort}`,
+        flow: flow.id, protocol: proto, client: endpoint(flow.clientIp, flow.clientPort), server: endpoint(flow.serverIp, flow.serverPort),
         packets: flow.packetsClientToServer + flow.packetsServerToClient, label, confidence,
         gates: gates ? Object.fromEntries(experts.map((e, k) => [e, gates[k]])) : null,
       }));
     } else {
       const gateText = gates ? '  gates ' + experts.map((e, k) => `${e} ${gates[k].toFixed(2)}`).join(' ') : '';
-      console.log(`${proto.padEnd(4)} ${`${flow.clientIp}:${flow.clientPort}`.padEnd(22)} -> ${`${flow.serverIp}:${flow.serverPort}`.padEnd(22)} ${label.padEnd(16)} ${(100 * confidence).toFixed(1).padStart(5)}%${gateText}`);
+      console.log(`${proto.padEnd(4)} ${endpoint(flow.clientIp, flow.clientPort).padEnd(22)} -> ${endpoint(flow.serverIp, flow.serverPort).padEnd(22)} ${label.padEnd(16)} ${(100 * confidence).toFixed(1).padStart(5)}%${gateText}`);
     }
   });
 }

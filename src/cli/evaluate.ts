@@ -1,6 +1,5 @@
 // `npm run evaluate -- --model <dir> --data <path>`: metrics of a saved model on (new) labelled data.
 
-import { join } from 'node:path';
 import { loadDclInputs } from '../data/index.ts';
 import { loadModelDir } from '../train/model-dir.ts';
 import { evaluate } from '../train/trainer.ts';
@@ -25,7 +24,7 @@ async function main(): Promise<void> {
   }
   if (!flags.model) throw new UsageError('--model <dir> is required');
   if (!flags.data) throw new UsageError('--data <path> is required');
-  const { model, meta, standardiser } = loadModelDir(flags.model.endsWith('model') ? flags.model : join(flags.model, 'model'));
+  const { model, meta, standardiser } = loadModelDir(flags.model);
   const inputs = await loadDclInputs(flags.data, { featureSet: meta.featureSet });
   if (inputs.features.cols !== meta.model.numFeatures) {
     throw new Error(`${flags.data}: ${inputs.features.cols} features per flow, the model expects ${meta.model.numFeatures}`);

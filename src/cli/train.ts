@@ -17,7 +17,7 @@ const SPEC = {
   epochs: { type: 'string', value: '<n>', description: 'maximum epochs', default: String(DEFAULT_TRAIN_CONFIG.epochs) },
   'batch-size': { type: 'string', value: '<n>', description: 'mini-batch size', default: String(DEFAULT_TRAIN_CONFIG.batchSize) },
   lr: { type: 'string', value: '<x>', description: 'learning rate', default: String(DEFAULT_TRAIN_CONFIG.lr) },
-  l2: { type: 'string', value: '<x>', description: 'L2 strength λ of the loss (weights only, Eq. 8)', default: String(DEFAULT_TRAIN_CONFIG.l2) },
+  l2: { type: 'string', value: '<x>', description: 'L2 strength λ of the loss (weights only, Eq. 8); with adamw, its decoupled weight decay', default: String(DEFAULT_TRAIN_CONFIG.l2) },
   optimizer: { type: 'string', value: '<name>', description: 'adam | adamw | sgd', default: DEFAULT_TRAIN_CONFIG.optimizer },
   patience: { type: 'string', value: '<n>', description: 'early-stopping patience in epochs (0 = off)', default: String(DEFAULT_TRAIN_CONFIG.patience) },
   dropout: { type: 'string', value: '<x>', description: 'dropout rate of Table I', default: '0.3' },

@@ -1,16 +1,17 @@
 // Checkpoints: a versioned JSON manifest plus a binary weights file, written atomically, verified on load.
 //
 // Layout of a model directory:
-//   manifest.json        format, version, model kind + config, class names, feature pipeline, metrics,
-//                        and for each parameter its name, shape, dtype and byte range in weights.bin
-//   weights.bin          the parameters, little-endian float32, concatenated in manifest order
-//   training-state.json  (only while training) epoch, history, early-stopping state, optimiser state
-//   optimizer.bin        the optimiser's buffers, indexed by training-state.json
-// Each file is written with writeFileAtomic, data before the file that indexes it, and the manifest
-// carries the SHA-256 of weights.bin: an interrupted save leaves the previous checkpoint readable.
+//   manifest.json            format, version, model kind + config, class names, feature pipeline, metrics,
+//                            and for each parameter its name, shape, dtype and byte range in the weights file
+//   weights-<hash>.bin       the parameters, little-endian float32, concatenated in manifest order
+//   training-state.json      (only while training) epoch, history, early-stopping state, optimiser state
+//   optimizer-<hash>.bin     the optimiser's buffers, indexed by training-state.json
+// Binary files are named by their content's SHA-256 and written first; the JSON file that names them is
+// written last (atomically) and is the commit point. A crash at any moment leaves the previous JSON file
+// pointing at its own, still present, binary file: the previous checkpoint stays readable.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '../layers/module.ts';
 import type { OptimizerState } from '../optim/optimizer.ts';
@@ -18,7 +19,7 @@ import { formatShape, shapesEqual } from '../tensor/shape.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const CHECKPOINT_FORMAT = 'netmoe-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2; // 2: content-addressed weights file named by the manifest
 
 export interface ParameterEntry {
   name: string;
@@ -32,6 +33,8 @@ export interface CheckpointManifest<Extra = Record<string, unknown>> {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   createdAt: string;
+  /** The weights file in the same directory, and its SHA-256. */
+  weightsFile: string;
   weightsSha256: string;
   parameters: ParameterEntry[];
   /** Everything the model owner needs to rebuild and use the model (kind, config, classes, features...). */
@@ -40,6 +43,21 @@ export interface CheckpointManifest<Extra = Record<string, unknown>> {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Write `bytes` as `<prefix>-<hash>.bin` in `dir`; returns the file name. */
+function writeContentAddressed(dir: string, prefix: string, bytes: Uint8Array): { file: string; hash: string } {
+  const hash = sha256(bytes);
+  const file = `${prefix}-${hash.slice(0, 16)}.bin`;
+  writeFileAtomic(join(dir, file), bytes);
+  return { file, hash };
+}
+
+/** After the commit point: remove the `<prefix>-*.bin` files the new JSON no longer names. */
+function removeStale(dir: string, prefix: string, keep: string): void {
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(`${prefix}-`) && name.endsWith('.bin') && name !== keep) rmSync(join(dir, name), { force: true });
+  }
 }
 
 /** Save the model's parameters and `meta` into `dir` (created if needed). */
@@ -54,17 +72,18 @@ export function saveCheckpoint<Extra>(dir: string, model: Module, meta: Extra): 
     entries.push({ name: p.name, shape: [...p.tensor.shape], dtype: 'float32', byteOffset: offset * 4, length: p.tensor.size });
     offset += p.tensor.size;
   }
-  const bytes = new Uint8Array(weights.buffer);
+  const { file, hash } = writeContentAddressed(dir, 'weights', new Uint8Array(weights.buffer));
   const manifest: CheckpointManifest<Extra> = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     createdAt: new Date().toISOString(),
-    weightsSha256: sha256(bytes),
+    weightsFile: file,
+    weightsSha256: hash,
     parameters: entries,
     meta,
   };
-  writeFileAtomic(join(dir, 'weights.bin'), bytes);
-  writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n'); // the commit point
+  removeStale(dir, 'weights', file);
   return manifest;
 }
 
@@ -82,7 +101,10 @@ export function readCheckpoint<Extra>(dir: string): { manifest: CheckpointManife
   if (manifest.version !== CHECKPOINT_VERSION) {
     throw new Error(`checkpoint: ${manifestPath} has format version ${manifest.version}; this netmoe reads version ${CHECKPOINT_VERSION}`);
   }
-  const weightsPath = join(dir, 'weights.bin');
+  if (typeof manifest.weightsFile !== 'string' || !/^weights-[0-9a-f]+\.bin$/.test(manifest.weightsFile)) {
+    throw new Error(`checkpoint: ${manifestPath} names no valid weights file`);
+  }
+  const weightsPath = join(dir, manifest.weightsFile);
   if (!existsSync(weightsPath)) throw new Error(`checkpoint: ${weightsPath} not found`);
   const bytes = new Uint8Array(readFileSync(weightsPath));
   if (sha256(bytes) !== manifest.weightsSha256) throw new Error(`checkpoint: ${weightsPath} does not match its manifest (SHA-256 differs): the files are from different saves or corrupted`);
@@ -113,7 +135,7 @@ export interface TrainingState<History = unknown> {
   history: History;
   bestValLoss: number;
   epochsWithoutImprovement: number;
-  optimizer: { kind: string; step: number; buffers: Record<string, Record<string, { offset: number; length: number }>> };
+  optimizer: { kind: string; step: number; file: string; buffers: Record<string, Record<string, { offset: number; length: number }>> };
 }
 
 export function saveTrainingState<History>(dir: string, state: Omit<TrainingState<History>, 'optimizer'>, optimizer: OptimizerState): void {
@@ -130,16 +152,17 @@ export function saveTrainingState<History>(dir: string, state: Omit<TrainingStat
       offset += b.length;
     }
   }
-  writeFileAtomic(join(dir, 'optimizer.bin'), new Uint8Array(data.buffer));
-  const full: TrainingState<History> = { ...state, optimizer: { kind: optimizer.kind, step: optimizer.step, buffers: index } };
-  writeFileAtomic(join(dir, 'training-state.json'), JSON.stringify(full) + '\n');
+  const { file } = writeContentAddressed(dir, 'optimizer', new Uint8Array(data.buffer));
+  const full: TrainingState<History> = { ...state, optimizer: { kind: optimizer.kind, step: optimizer.step, file, buffers: index } };
+  writeFileAtomic(join(dir, 'training-state.json'), JSON.stringify(full) + '\n'); // the commit point
+  removeStale(dir, 'optimizer', file);
 }
 
 export function readTrainingState<History>(dir: string, float64: boolean): { state: TrainingState<History>; optimizer: OptimizerState } | null {
   const statePath = join(dir, 'training-state.json');
   if (!existsSync(statePath)) return null;
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainingState<History>;
-  const bytes = readFileSync(join(dir, 'optimizer.bin'));
+  const bytes = readFileSync(join(dir, state.optimizer.file));
   const data = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const buffers: OptimizerState['buffers'] = {};
   for (const [name, entries] of Object.entries(state.optimizer.buffers)) {

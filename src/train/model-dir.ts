@@ -1,6 +1,7 @@
 // A trained model on disk: checkpoint + everything needed to apply it to new traffic (classes, features, scaling).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createDclModel, type DclMoeConfig, type ProbabilisticClassifier } from '../models/dcl-moe.ts';
 import { Standardiser, type StandardiserJson } from '../data/index.ts';
 import { loadParameters, readCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -32,8 +33,17 @@ export function saveModelDir(dir: string, model: ProbabilisticClassifier, meta: 
   saveCheckpoint(dir, model, meta);
 }
 
-/** Load a model directory written by `npm run train`: the model, its metadata and its feature scaling. */
-export function loadModelDir(dir: string): { model: ProbabilisticClassifier; meta: DclModelMeta; standardiser: Standardiser } {
+/** A run folder (`runs/dcl-moe`) or its `model/` folder, whichever holds the manifest. */
+export function resolveModelDir(path: string): string {
+  return existsSync(join(path, 'manifest.json')) ? path : join(path, 'model');
+}
+
+/**
+ * Load a model written by `npm run train` (the run folder or its model/ folder): the model, its metadata
+ * and its feature scaling.
+ */
+export function loadModelDir(path: string): { model: ProbabilisticClassifier; meta: DclModelMeta; standardiser: Standardiser } {
+  const dir = resolveModelDir(path);
   const { manifest, weights } = readCheckpoint<DclModelMeta>(dir);
   const meta = manifest.meta;
   if (meta?.task !== 'dcl-moe') throw new Error(`${dir}: not a DCL model directory (task '${meta?.task}')`);

@@ -28,6 +28,16 @@ export interface RunOptions {
   log: (line: string) => void;
 }
 
+/** What the resume checkpoint records besides weights: the epoch, and the settings a resume must keep. */
+interface ResumeMeta {
+  epoch: number;
+  kind: DclModelKind;
+  dataPath: string;
+  seed: number;
+  batchSize: number;
+  optimizer: TrainConfig['optimizer'];
+}
+
 export interface RunResult {
   test: ClassificationReport;
   history: EpochRecord[];
@@ -72,7 +82,15 @@ export function runTraining(options: RunOptions): RunResult {
   if (options.resume) {
     const saved = readTrainingState<EpochRecord[]>(resumeDir, false);
     if (!saved) throw new Error(`--resume: no interrupted run in ${resumeDir} (train without --resume first)`);
-    const last = readCheckpoint(resumeDir);
+    const last = readCheckpoint<ResumeMeta>(resumeDir);
+    const was = last.manifest.meta;
+    if (was.epoch !== saved.state.epoch) {
+      throw new Error(`--resume: ${resumeDir} holds weights of epoch ${was.epoch} but optimiser state of epoch ${saved.state.epoch} (the run stopped while saving); start again without --resume`);
+    }
+    const changed = (['kind', 'dataPath', 'seed', 'batchSize', 'optimizer'] as const).filter((k) => was[k] !== { kind: options.kind, dataPath: options.dataPath, seed: config.seed, batchSize: config.batchSize, optimizer: config.optimizer }[k]);
+    if (changed.length > 0) {
+      throw new Error(`--resume: the interrupted run used a different ${changed.map((k) => `${k} (${was[k]})`).join(', ')}; resume with the same settings (only --epochs may grow)`);
+    }
     loadParameters(model, last.manifest, last.weights);
     optimizer.loadState(saved.optimizer);
     let bestWeights: Float32Array[] | null = null;
@@ -96,7 +114,8 @@ export function runTraining(options: RunOptions): RunResult {
     onEpochEnd: (_record, isBest, s) => {
       // Best model first, then the resume point: a crash between the two resumes one epoch early, never loses the best.
       if (isBest) saveModelDir(modelDir, model, meta);
-      saveCheckpoint(resumeDir, model, { epoch: s.epoch });
+      const resumeMeta: ResumeMeta = { epoch: s.epoch, kind: options.kind, dataPath: options.dataPath, seed: config.seed, batchSize: config.batchSize, optimizer: config.optimizer };
+      saveCheckpoint(resumeDir, model, resumeMeta);
       saveTrainingState(resumeDir, { epoch: s.epoch, history: s.history, bestValLoss: s.bestValLoss, epochsWithoutImprovement: s.epochsWithoutImprovement }, optimizer.state());
     },
   }, resume);

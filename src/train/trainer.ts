@@ -107,7 +107,8 @@ export function createOptimizer(model: ProbabilisticClassifier, config: TrainCon
     case 'adam':
       return gpu ? new DeviceAdam(params, { lr: config.lr, l2: config.l2 }, gpu) : new Adam(params, { lr: config.lr });
     case 'adamw':
-      return new AdamW(params, { lr: config.lr });
+      // AdamW's decay is the regulariser: λ becomes its decoupled weight decay (no L2 term in the gradient).
+      return new AdamW(params, { lr: config.lr, weightDecay: config.l2 });
     case 'sgd':
       return new Sgd(params, { lr: config.lr, momentum: 0.9 });
     default:
@@ -259,7 +260,9 @@ export function train(
         const { probs } = model.predict(batch.x);
         const nll = nllFromProbs(probs, batch.y);
         nll.backward();
-        const penalty = applyL2Penalty(params, config.l2);
+        // Eq. 8's L2 term goes into the gradient, except with AdamW, whose decoupled decay replaces it
+        // (applying both would regularise twice); the reported loss includes λ Σ ||w||² either way.
+        const penalty = config.optimizer === 'adamw' ? l2PenaltyValue(params, config.l2) : applyL2Penalty(params, config.l2);
         if (config.clipNorm > 0) clipGradNorm(params, config.clipNorm);
         optimizer.step();
         const predicted = argmaxRows(probs.values, end - start, C);

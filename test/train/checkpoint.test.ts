@@ -39,15 +39,31 @@ describe('checkpoints', () => {
     loadParameters(b, manifest, weights);
     expect(b.w.toFlatArray()).toEqual(a.w.toFlatArray());
     // Atomic writes leave no temp files behind.
-    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'weights.bin']);
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', manifest.weightsFile]);
+    // Saving again replaces the weights file; the old one goes once the new manifest names the new one.
+    b.w.values[0] += 1;
+    const second = saveCheckpoint(dir, b, {});
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', second.weightsFile]);
+  });
+
+  it('a save interrupted after writing the new weights leaves the previous checkpoint readable', () => {
+    const dir = tempDir();
+    const a = new Tiny(1);
+    saveCheckpoint(dir, a, { n: 1 });
+    writeFileSync(join(dir, 'weights-0123456789abcdef.bin'), new Uint8Array(24)); // the new save's data, no manifest yet
+    const { manifest, weights } = readCheckpoint<{ n: number }>(dir);
+    expect(manifest.meta.n).toBe(1);
+    const b = new Tiny(2);
+    loadParameters(b, manifest, weights);
+    expect(b.w.toFlatArray()).toEqual(a.w.toFlatArray());
   });
 
   it('detects weights that do not match the manifest', () => {
     const dir = tempDir();
-    saveCheckpoint(dir, new Tiny(1), {});
-    const bytes = readFileSync(join(dir, 'weights.bin'));
+    const { weightsFile } = saveCheckpoint(dir, new Tiny(1), {});
+    const bytes = readFileSync(join(dir, weightsFile));
     bytes[0] ^= 0xff;
-    writeFileSync(join(dir, 'weights.bin'), bytes);
+    writeFileSync(join(dir, weightsFile), bytes);
     expect(() => readCheckpoint(dir)).toThrow(/SHA-256 differs/);
   });
 

@@ -60,6 +60,13 @@ describe('trainer', () => {
     expect(resumed.test.accuracy).toBe(straight.test.accuracy);
   });
 
+  it('refuses to resume with different settings', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netmoe-resume-'));
+    const common = { kind: 'dense' as const, prepared: prepared(), dropout: 0.3, dataPath: 'blobs', showSummary: false, log: quiet };
+    runTraining({ ...common, config: { ...config, epochs: 1 }, outDir: dir, resume: false, keepResumeState: true });
+    expect(() => runTraining({ ...common, config: { ...config, seed: 6 }, outDir: dir, resume: true })).toThrow(/different seed \(5\)/);
+  });
+
   it('stops with a clear message when the loss is not finite', () => {
     const p = prepared();
     p.data.train.x[5] = Number.NaN;
