@@ -59,27 +59,37 @@ export function gradCheck(f: Fn, inputs: Tensor[], options: GradCheckOptions = {
   const rng = new Rng(seed);
   const asList = (y: Tensor | Tensor[]): Tensor[] => (Array.isArray(y) ? y : [y]);
 
-  // Analytic gradients.
-  for (const x of checkedInputs) x.grad = null;
-  const outputs = asList(f(...inputs));
-  const upstream = outputs.map((y) => {
-    const g = new Float64Array(y.size);
-    for (let i = 0; i < g.length; i++) g[i] = rng.normal();
-    return tensorFromData(g, y.shape, 'float64');
-  });
-  const differentiable = outputs.map((y) => y.requiresGrad);
-  if (!differentiable.some(Boolean)) throw new Error('gradCheck: no output depends on a checked input');
-  if (outputs.length === 1) backward(outputs[0], upstream[0]);
-  else {
-    let total: Tensor | null = null;
-    outputs.forEach((y, i) => {
-      if (!differentiable[i]) return;
-      const term = sum(mul(y, upstream[i]));
-      total = total ? add(total, term) : term;
-    });
-    backward(total!);
-  }
-  const analytic = checkedInputs.map((x) => (x.grad ? Float64Array.from(x.grad.contiguous().values) : new Float64Array(x.size)));
+  // Analytic gradients: forward, then backward of sum_i <y_i, g_i>.
+  let upstream: Tensor[] = [];
+  const analyticGradients = (): Float64Array[] => {
+    for (const x of checkedInputs) x.grad = null;
+    const outputs = asList(f(...inputs));
+    if (upstream.length === 0) {
+      upstream = outputs.map((y) => {
+        const g = new Float64Array(y.size);
+        for (let i = 0; i < g.length; i++) g[i] = rng.normal();
+        return tensorFromData(g, y.shape, 'float64');
+      });
+    }
+    const differentiable = outputs.map((y) => y.requiresGrad);
+    if (!differentiable.some(Boolean)) throw new Error('gradCheck: no output depends on a checked input');
+    if (outputs.length === 1) backward(outputs[0], upstream[0]);
+    else {
+      let total: Tensor | null = null;
+      outputs.forEach((y, i) => {
+        if (!differentiable[i]) return;
+        const term = sum(mul(y, upstream[i]));
+        total = total ? add(total, term) : term;
+      });
+      backward(total!);
+    }
+    return checkedInputs.map((x) => (x.grad ? Float64Array.from(x.grad.contiguous().values) : new Float64Array(x.size)));
+  };
+  const analytic = analyticGradients();
+  // A second forward + backward must give bit-identical gradients (as PyTorch's gradcheck checks): a rule
+  // that reads stale pooled memory or mutates saved tensors shows up here.
+  const again = analyticGradients();
+  const nondeterministic = analytic.findIndex((g, k) => g.some((v, j) => !Object.is(v, again[k][j])));
 
   // L(inputs) = sum_i <f(inputs)_i, g_i>, without recording a graph.
   const loss = (): number =>
@@ -101,6 +111,10 @@ export function gradCheck(f: Fn, inputs: Tensor[], options: GradCheckOptions = {
   };
 
   const result: GradCheckResult = { ok: true, maxAbsError: 0, maxRelError: 0, checked: 0, failures: [] };
+  if (nondeterministic >= 0) {
+    result.ok = false;
+    result.failures.push(`input ${nondeterministic}: a second backward gave different gradients`);
+  }
   const compare = (label: string, a: number, n: number): void => {
     const absError = Math.abs(a - n);
     const relError = absError / Math.max(Math.abs(n), 1e-12);
