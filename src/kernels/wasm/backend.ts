@@ -19,6 +19,7 @@ import { recurrentKernelsWith } from '../cpu/recurrent.ts';
 import { wasmAddColumnSums } from './column-sums.ts';
 import { wasmGemm } from './gemm.ts';
 import { wasmLstmCell, wasmLstmCellBackward } from './lstm-cell.ts';
+import { wasmMaxPool1d, wasmMaxPool1dBackward } from './pooling.ts';
 import { arenaFloat32Allocator, wasmSimdSupported } from './runtime.ts';
 import { setFloat32Allocator } from '../../tensor/dtype.ts';
 
@@ -55,6 +56,8 @@ export const wasmBackend: Backend = {
     conv1dWeightGrad: conv.conv1dWeightGrad,
     lstm: recurrent.lstm,
     lstmBackward: recurrent.lstmBackward,
+    maxPool1d: wasmMaxPool1d,
+    maxPool1dBackward: wasmMaxPool1dBackward,
   },
   accepts: {
     matmul: (inputs, { transA, transB }) => f32(inputs) && matmulMacs(inputs, transA, transB) >= WASM_MIN_MACS,
@@ -70,6 +73,9 @@ export const wasmBackend: Backend = {
     // The LSTM's GEMMs are B x 4H x H per step: worth it at any float32 size that trains.
     lstm: f32,
     lstmBackward: f32,
+    // Bit-identical to the reference at any size; the fixed cost of the call and of staging argmax is ~1 µs.
+    maxPool1d: f32,
+    maxPool1dBackward: ([dy]) => dy.dtype === 'float32',
   },
 };
 

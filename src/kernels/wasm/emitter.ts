@@ -118,6 +118,7 @@ export const f32 = {
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x38, ...memarg(2, offset)],
   eq: bin(0x5b),
   ne: bin(0x5c),
+  gt: bin(0x5e),
   add: bin(0x92),
   sub: bin(0x93),
   mul: bin(0x94),
@@ -145,6 +146,12 @@ export const v128 = {
   bitselect: (a: Code, b: Code, mask: Code): Code => simd(0x52, a, b, mask),
 };
 
+export const i32x4 = {
+  splat: (x: Code): Code => simd(0x11, x),
+  /** Lane-wise a == b: all ones where equal, else 0. */
+  eq: (a: Code, b: Code): Code => simd(0x37, a, b),
+};
+
 export const f32x4 = {
   splat: (x: Code): Code => simd(0x13, x),
   /** All four lanes = x (a compile-time constant), via v128.const. */
@@ -158,6 +165,8 @@ export const f32x4 = {
   div: (a: Code, b: Code): Code => simd(0xe7, a, b),
   min: (a: Code, b: Code): Code => simd(0xe8, a, b),
   max: (a: Code, b: Code): Code => simd(0xe9, a, b),
+  /** Lane-wise a > b: all ones where true, else 0 (false for NaN, like the scalar `>`). */
+  gt: (a: Code, b: Code): Code => simd(0x44, a, b),
   /** `b < a ? b : a` lane-wise (x64: one minps, no NaN fix-up unlike f32x4.min). */
   pmin: (a: Code, b: Code): Code => simd(0xea, a, b),
   /** `a < b ? b : a` lane-wise (x64: one maxps). */

@@ -1,4 +1,4 @@
-// Generates the float32 kernel module: GEMM (panel packing, f32x4 register-blocked micro-kernel, blocked driver), the bias+activation epilogue, and the fused LSTM cell.
+// Generates the float32 kernel module: GEMM (panel packing, f32x4 register-blocked micro-kernel, blocked driver), the bias+activation epilogue, the fused LSTM cell and its BPTT step, column sums, and max pooling.
 //
 // Algorithm (GotoBLAS / BLIS): C[M,N] = alpha·op(A)[M,K]·op(B)[K,N] + beta·C.
 //   for jc over N by NC:                          B block [KC x NC] -> packed B (stays in L2/L3)
@@ -14,7 +14,7 @@
 //
 // All pointers are byte addresses in the imported linear memory. Sizes are element counts.
 
-import { type Code, ModuleBuilder, ValType, control, f32, f32x4, i32, local, seq, v128, type Local } from './emitter.ts';
+import { type Code, type FunctionBuilder, ModuleBuilder, ValType, control, f32, f32x4, i32, i32x4, local, seq, v128, type Local } from './emitter.ts';
 
 /** Register and cache blocking. MC % MR = 0, NC % NR = 0, KC % KU = 0, NR % 4 = 0. */
 export interface GemmTiling {
@@ -62,13 +62,31 @@ export const TANH_MAX_ABS_ERROR = 5e-7;
 // tanh(x) = P(x²)·x / Q(x²) on the clamped input; sigmoid(x) = (1 + tanh(x/2)) / 2; relu = max(0, x), NaN -> 0.
 const get = local.get;
 const set = local.set;
-function tanhV(x: Local, x2: Local): Code {
-  let p = f32x4.const(TANH_P[6]);
-  for (let n = 5; n >= 0; n--) p = f32x4.add(f32x4.mul(p, get(x2)), f32x4.const(TANH_P[n]));
-  let q = f32x4.const(TANH_Q[3]);
-  for (let n = 2; n >= 0; n--) q = f32x4.add(f32x4.mul(q, get(x2)), f32x4.const(TANH_Q[n]));
+/** Makes the code of a splatted f32x4 constant: `f32x4.const`, or a read of a local holding it (`hoistedConstants`). */
+type VConst = (x: number) => Code;
+
+/**
+ * Splatted constants held in v128 locals, set once at the top of a function (`prelude`, emitted after the
+ * body is built). NOTE: V8 (11.x, x64) materialises every `v128.const` with several scalar moves and
+ * inserts where it is used, inside the loop; a local is kept in a register or reloaded with one vector load.
+ */
+function hoistedConstants(f: FunctionBuilder): { k: VConst; prelude: () => Code } {
+  const locals = new Map<number, Local>();
+  const k: VConst = (x) => {
+    let l = locals.get(x);
+    if (l === undefined) locals.set(x, (l = f.local(ValType.v128)));
+    return get(l);
+  };
+  return { k, prelude: () => seq(...[...locals].map(([x, l]) => set(l, f32x4.const(x)))) };
+}
+
+function tanhV(x: Local, x2: Local, k: VConst = f32x4.const): Code {
+  let p = k(TANH_P[6]);
+  for (let n = 5; n >= 0; n--) p = f32x4.add(f32x4.mul(p, get(x2)), k(TANH_P[n]));
+  let q = k(TANH_Q[3]);
+  for (let n = 2; n >= 0; n--) q = f32x4.add(f32x4.mul(q, get(x2)), k(TANH_Q[n]));
   return seq(
-    set(x, f32x4.pmax(f32x4.pmin(get(x), f32x4.const(TANH_CLAMP)), f32x4.const(-TANH_CLAMP))),
+    set(x, f32x4.pmax(f32x4.pmin(get(x), k(TANH_CLAMP)), k(-TANH_CLAMP))),
     set(x2, f32x4.mul(get(x), get(x))),
     set(x, f32x4.div(f32x4.mul(p, get(x)), q)),
   );
@@ -84,15 +102,15 @@ function tanhS(s: Local, s2: Local): Code {
     set(s, f32.div(f32.mul(p, get(s)), q)),
   );
 }
-const sigmoidV = (x: Local, x2: Local): Code =>
-  seq(set(x, f32x4.mul(get(x), f32x4.const(0.5))), tanhV(x, x2), set(x, f32x4.add(f32x4.mul(get(x), f32x4.const(0.5)), f32x4.const(0.5))));
+const sigmoidV = (x: Local, x2: Local, k: VConst = f32x4.const): Code =>
+  seq(set(x, f32x4.mul(get(x), k(0.5))), tanhV(x, x2, k), set(x, f32x4.add(f32x4.mul(get(x), k(0.5)), k(0.5))));
 const sigmoidS = (s: Local, s2: Local): Code =>
   seq(set(s, f32.mul(get(s), f32.const(0.5))), tanhS(s, s2), set(s, f32.add(f32.mul(get(s), f32.const(0.5)), f32.const(0.5))));
 const reluV = (x: Local): Code => set(x, f32x4.pmax(f32x4.const(0), get(x)));
 const reluS = (s: Local): Code => set(s, f32.max(f32.const(0), get(s)));
 
 /** Export names, in function-index order (a `call` needs the callee's index). */
-export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums'] as const;
+export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums', 'maxPool1d', 'maxPool1dBackward'] as const;
 
 /**
  * Emit the module bytes. The module imports `env.memory` with the given limits.
@@ -400,14 +418,15 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
     const col = (): Code => mul(get(j), c(4));
     const zAt = (gate: number): Code => add(add(get(zRow), col()), gate === 0 ? c(0) : mul(get(gateBytes), c(gate)));
     const outAt = (base: Local): Code => add(add(get(base), get(hOff)), col());
+    const { k, prelude } = hoistedConstants(f);
     const body = (v: boolean): Code => {
       const r = v ? vec : sca;
       const load = v ? v128.load : f32.load;
       const store = v ? v128.store : f32.store;
       const fmul = v ? f32x4.mul : f32.mul;
       const fadd = v ? f32x4.add : f32.add;
-      const sigmoid = v ? sigmoidV : sigmoidS;
-      const tanh = v ? tanhV : tanhS;
+      const sigmoid = v ? (x: Local, x2: Local) => sigmoidV(x, x2, k) : sigmoidS;
+      const tanh = v ? (x: Local, x2: Local) => tanhV(x, x2, k) : tanhS;
       return seq(
         set(r.i, load(zAt(0))), sigmoid(r.i, r.tmp), store(zAt(0), get(r.i)),
         set(r.f, load(zAt(1))), sigmoid(r.f, r.tmp), store(zAt(1), get(r.f)),
@@ -420,16 +439,18 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
         store(outAt(y), fmul(get(r.o), get(r.c))),
       );
     };
+    const rows = control.for(n, c(0), get(B), c(1), seq(
+      set(zRow, add(get(z), mul(get(n), get(ldz)))),
+      set(cpRow, add(get(cPrev), mul(get(n), get(ldcPrev)))),
+      set(hOff, mul(get(n), get(ldh))),
+      control.for(j, c(0), get(hVec), c(4), body(true)),
+      control.for(j, i32.and(get(H), c(-4)), get(H), c(1), body(false)),
+    ));
     return seq(
+      prelude(),
       set(gateBytes, mul(get(H), c(4))),
       set(hVec, i32.sub(get(H), c(3))), // j < H - 3  <=>  j + 4 <= H
-      control.for(n, c(0), get(B), c(1), seq(
-        set(zRow, add(get(z), mul(get(n), get(ldz)))),
-        set(cpRow, add(get(cPrev), mul(get(n), get(ldcPrev)))),
-        set(hOff, mul(get(n), get(ldh))),
-        control.for(j, c(0), get(hVec), c(4), body(true)),
-        control.for(j, i32.and(get(H), c(-4)), get(H), c(1), body(false)),
-      )),
+      rows,
     );
   });
 
@@ -518,6 +539,73 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
           set(p, add(get(p), get(ld))),
         )),
         f32.store(add(get(dst), mul(get(j), c(4))), get(s)),
+      )),
+    );
+  });
+
+  // maxPool1d(x, y, argmax, B, L, C, outLength, poolSize, stride): channels-last max pooling, exactly as the
+  // reference kernel in src/kernels/cpu/conv.ts: per window the first maximum wins (strict >, so NaN never
+  // wins) and argmax holds its time index into x (int32). Four channels per vector: the running max and its
+  // index move together through a lane mask (f32x4.gt), so values are copied, never computed.
+  m.func('maxPool1d', [I, I, I, I, I, I, I, I, I], [], (f, [x, y, argmax, B, L, C, outLength, poolSize, stride]) => {
+    const b = f.local(I), t = f.local(I), ch = f.local(I), l = f.local(I), l0 = f.local(I), lEnd = f.local(I), cVec = f.local(I);
+    const xBatch = f.local(I), out = f.local(I), rowBytes = f.local(I);
+    const mv = f.local(ValType.v128), bv = f.local(ValType.v128), vv = f.local(ValType.v128), gt = f.local(ValType.v128);
+    const ms = f.local(F), bs = f.local(I), vs = f.local(F);
+    const xAt = (time: Local): Code => add(add(get(xBatch), mul(get(time), get(rowBytes))), mul(get(ch), c(4)));
+    const outAt = (base: Local): Code => add(get(base), add(get(out), mul(get(ch), c(4))));
+    return seq(
+      set(rowBytes, mul(get(C), c(4))),
+      set(cVec, i32.sub(get(C), c(3))), // ch + 4 <= C
+      control.for(b, c(0), get(B), c(1), seq(
+        set(xBatch, add(get(x), mul(mul(get(b), get(L)), get(rowBytes)))),
+        control.for(t, c(0), get(outLength), c(1), seq(
+          set(out, mul(add(mul(get(b), get(outLength)), get(t)), get(rowBytes))),
+          set(l0, mul(get(t), get(stride))),
+          set(lEnd, add(get(l0), get(poolSize))),
+          control.for(ch, c(0), get(cVec), c(4), seq(
+            set(mv, v128.load(xAt(l0))),
+            set(bv, i32x4.splat(get(l0))),
+            control.for(l, add(get(l0), c(1)), get(lEnd), c(1), seq(
+              set(vv, v128.load(xAt(l))),
+              set(gt, f32x4.gt(get(vv), get(mv))),
+              set(bv, v128.bitselect(i32x4.splat(get(l)), get(bv), get(gt))),
+              set(mv, v128.bitselect(get(vv), get(mv), get(gt))),
+            )),
+            v128.store(outAt(y), get(mv)),
+            v128.store(outAt(argmax), get(bv)),
+          )),
+          control.for(ch, get(ch), get(C), c(1), seq(
+            set(ms, f32.load(xAt(l0))),
+            set(bs, get(l0)),
+            control.for(l, add(get(l0), c(1)), get(lEnd), c(1), seq(
+              set(vs, f32.load(xAt(l))),
+              control.if(f32.gt(get(vs), get(ms)), seq(set(ms, get(vs)), set(bs, get(l)))),
+            )),
+            f32.store(outAt(y), get(ms)),
+            i32.store(outAt(argmax), get(bs)),
+          )),
+        )),
+      )),
+    );
+  });
+
+  // maxPool1dBackward(dy, argmax, dx, B, outLength, C, inLength): dx[b, argmax[b, t, c], c] += dy[b, t, c] in
+  // the reference kernel's order (dx zeroed by the caller; `+=` because overlapping windows can pick the same
+  // element). A scalar scatter: the op does not know the window size, so argmax may point anywhere in [0, inLength).
+  m.func('maxPool1dBackward', [I, I, I, I, I, I, I], [], (f, [dy, argmax, dx, B, outLength, C, inLength]) => {
+    const b = f.local(I), q = f.local(I), qEnd = f.local(I), ch = f.local(I), dxBatch = f.local(I), addr = f.local(I);
+    return seq(
+      set(q, c(0)), // element index into dy / argmax, row-major [B, L_out, C]
+      control.for(b, c(0), get(B), c(1), seq(
+        set(dxBatch, add(get(dx), mul(mul(mul(get(b), get(inLength)), get(C)), c(4)))),
+        set(qEnd, add(get(q), mul(get(outLength), get(C)))),
+        control.for(q, get(q), get(qEnd), get(C), seq(
+          control.for(ch, c(0), get(C), c(1), seq(
+            set(addr, add(get(dxBatch), mul(add(mul(i32.load(add(get(argmax), mul(add(get(q), get(ch)), c(4)))), get(C)), get(ch)), c(4)))),
+            f32.store(get(addr), f32.add(f32.load(get(addr)), f32.load(add(get(dy), mul(add(get(q), get(ch)), c(4)))))),
+          )),
+        )),
       )),
     );
   });

@@ -13,6 +13,8 @@ export interface GemmExports {
   lstmCellBackward(gates: number, ldg: number, dz: number, ldz: number, cPrev: number, ldcPrev: number, tanhC: number, ldt: number,
     dy: number, ldy: number, dh: number, dc: number, B: number, H: number): void;
   addColumnSums(src: number, ld: number, rows: number, cols: number, dst: number): void;
+  maxPool1d(x: number, y: number, argmax: number, B: number, L: number, C: number, outLength: number, poolSize: number, stride: number): void;
+  maxPool1dBackward(dy: number, argmax: number, dx: number, B: number, outLength: number, C: number, inLength: number): void;
 }
 
 export interface WasmRuntime {
