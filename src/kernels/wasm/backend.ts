@@ -19,6 +19,7 @@ import { recurrentKernelsWith } from '../cpu/recurrent.ts';
 import { wasmAddColumnSums } from './column-sums.ts';
 import { wasmGemm } from './gemm.ts';
 import { wasmLstmCell, wasmLstmCellBackward } from './lstm-cell.ts';
+import { wasmDropoutWithMask } from './dropout.ts';
 import { wasmMaxPool1d, wasmMaxPool1dBackward } from './pooling.ts';
 import { arenaFloat32Allocator, wasmSimdSupported } from './runtime.ts';
 import { setFloat32Allocator } from '../../tensor/dtype.ts';
@@ -58,6 +59,7 @@ export const wasmBackend: Backend = {
     lstmBackward: recurrent.lstmBackward,
     maxPool1d: wasmMaxPool1d,
     maxPool1dBackward: wasmMaxPool1dBackward,
+    dropoutWithMask: wasmDropoutWithMask,
   },
   accepts: {
     matmul: (inputs, { transA, transB }) => f32(inputs) && matmulMacs(inputs, transA, transB) >= WASM_MIN_MACS,
@@ -76,6 +78,7 @@ export const wasmBackend: Backend = {
     // Bit-identical to the reference at any size; the fixed cost of the call and of staging argmax is ~1 µs.
     maxPool1d: f32,
     maxPool1dBackward: ([dy]) => dy.dtype === 'float32',
+    dropoutWithMask: f32,
   },
 };
 

@@ -128,6 +128,15 @@ export const f32 = {
   neg: un(0x8c),
 };
 
+/** f64 scalars: only the conversions and products the exact float32 kernels need (see `dropoutScale`). */
+export const f64 = {
+  mul: bin(0xa2),
+  /** f32 -> f64 (exact). */
+  promote_f32: un(0xbb),
+  /** f64 -> f32, rounded to nearest even (what a Float32Array store of a JS number does). */
+  demote_to_f32: un(0xb6),
+};
+
 export const v128 = {
   /** 16-byte load; alignment hint 2^4 (a hint only: unaligned addresses are still correct). */
   load: (addr: Code, offset = 0): Code => [...addr, SIMD, ...uleb(0x00), ...memarg(4, offset)],
@@ -144,6 +153,15 @@ export const v128 = {
     [...a, ...b, SIMD, ...uleb(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   /** Lane-wise `mask ? a : b` over bits. */
   bitselect: (a: Code, b: Code, mask: Code): Code => simd(0x52, a, b, mask),
+};
+
+export const f64x2 = {
+  splat: (x: Code): Code => simd(0x14, x),
+  mul: (a: Code, b: Code): Code => simd(0xf2, a, b),
+  /** The low two f32 lanes of a, widened to f64 (exact). */
+  promote_low_f32x4: (a: Code): Code => simd(0x5f, a),
+  /** The two f64 lanes rounded to f32 into lanes 0-1; lanes 2-3 are 0. */
+  demote_to_f32x4_zero: (a: Code): Code => simd(0x5e, a),
 };
 
 export const i32x4 = {

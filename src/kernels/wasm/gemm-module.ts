@@ -1,4 +1,4 @@
-// Generates the float32 kernel module: GEMM (panel packing, f32x4 register-blocked micro-kernel, blocked driver), the bias+activation epilogue, the fused LSTM cell and its BPTT step, column sums, and max pooling.
+// Generates the float32 kernel module: GEMM (panel packing, f32x4 register-blocked micro-kernel, blocked driver), the bias+activation epilogue, the fused LSTM cell and its BPTT step, column sums, max pooling and the dropout scale.
 //
 // Algorithm (GotoBLAS / BLIS): C[M,N] = alpha·op(A)[M,K]·op(B)[K,N] + beta·C.
 //   for jc over N by NC:                          B block [KC x NC] -> packed B (stays in L2/L3)
@@ -14,7 +14,7 @@
 //
 // All pointers are byte addresses in the imported linear memory. Sizes are element counts.
 
-import { type Code, type FunctionBuilder, ModuleBuilder, ValType, control, f32, f32x4, i32, i32x4, local, seq, v128, type Local } from './emitter.ts';
+import { type Code, type FunctionBuilder, ModuleBuilder, ValType, control, f32, f32x4, f64, f64x2, i32, i32x4, local, seq, v128, type Local } from './emitter.ts';
 
 /** Register and cache blocking. MC % MR = 0, NC % NR = 0, KC % KU = 0, NR % 4 = 0. */
 export interface GemmTiling {
@@ -110,7 +110,7 @@ const reluV = (x: Local): Code => set(x, f32x4.pmax(f32x4.const(0), get(x)));
 const reluS = (s: Local): Code => set(s, f32.max(f32.const(0), get(s)));
 
 /** Export names, in function-index order (a `call` needs the callee's index). */
-export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums', 'maxPool1d', 'maxPool1dBackward'] as const;
+export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums', 'maxPool1d', 'maxPool1dBackward', 'dropoutScale'] as const;
 
 /**
  * Emit the module bytes. The module imports `env.memory` with the given limits.
@@ -607,6 +607,28 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
           )),
         )),
       )),
+    );
+  });
+
+  // dropoutScale(x, mask, y, n, scale): y[i] = x[i]·mask[i]·scale for i < n, computed in f64 and rounded once
+  // to f32, exactly as the reference `ys[i] = xs[i] * ms[i] * scale` on Float32Arrays (an f32·f32 product is
+  // exact in f64), so the result is bit-identical to it. Four elements per pass as two f64x2 halves.
+  m.func('dropoutScale', [I, I, I, I, ValType.f64], [], (f, [x, mask, y, n, scale]) => {
+    const i = f.local(I), nVec = f.local(I), sv = f.local(ValType.v128), xv = f.local(ValType.v128), mv = f.local(ValType.v128);
+    const at = (base: Local): Code => add(get(base), mul(get(i), c(4)));
+    const high = (v: Local): Code => v128.shuffle32(get(v), get(v), [2, 3, 0, 1]);
+    const half = (xs: Code, ms: Code): Code =>
+      f64x2.demote_to_f32x4_zero(f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(xs), f64x2.promote_low_f32x4(ms)), get(sv)));
+    return seq(
+      set(sv, f64x2.splat(get(scale))),
+      set(nVec, i32.sub(get(n), c(3))),
+      control.for(i, c(0), get(nVec), c(4), seq(
+        set(xv, v128.load(at(x))),
+        set(mv, v128.load(at(mask))),
+        v128.store(at(y), v128.shuffle32(half(get(xv), get(mv)), half(high(xv), high(mv)), [0, 1, 4, 5])),
+      )),
+      control.for(i, get(i), get(n), c(1),
+        f32.store(at(y), f64.demote_to_f32(f64.mul(f64.mul(f64.promote_f32(f32.load(at(x))), f64.promote_f32(f32.load(at(mask)))), get(scale))))),
     );
   });
 

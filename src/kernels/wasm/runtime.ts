@@ -15,6 +15,7 @@ export interface GemmExports {
   addColumnSums(src: number, ld: number, rows: number, cols: number, dst: number): void;
   maxPool1d(x: number, y: number, argmax: number, B: number, L: number, C: number, outLength: number, poolSize: number, stride: number): void;
   maxPool1dBackward(dy: number, argmax: number, dx: number, B: number, outLength: number, C: number, inLength: number): void;
+  dropoutScale(x: number, mask: number, y: number, n: number, scale: number): void;
 }
 
 export interface WasmRuntime {
