@@ -137,7 +137,7 @@ export interface DropoutOptions {
 /**
  * Inverted dropout: zero each element with probability `rate` and scale the kept ones by 1 / (1 - rate), so
  * the expected value is unchanged and inference needs no rescaling. Returns `x` itself (no op recorded)
- * when not training or when rate = 0. The mask is drawn from `rng`, one draw per element in row-major order.
+ * when not training or when rate = 0. The mask comes from `rng` (one draw per mask: see `dropoutMask`).
  *
  * @example
  * const h = dropout(x, 0.3, { training: true, rng });   // about 30% zeros, the rest x / 0.7
@@ -149,8 +149,18 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions): Tenso
   return dropoutWithMask(x, dropoutMask(x.shape, rate, options.rng, x.dtype), rate);
 }
 
+// SplitMix32's increment (2^32 / golden ratio) and murmur3's fmix32 multipliers.
+const WEYL = 0x9e3779b9;
+const MIX1 = 0x85ebca6b;
+const MIX2 = 0xc2b2ae35;
+
 /**
- * A keep-mask of 1s (probability 1 - rate) and 0s (probability rate), drawn from `rng` in row-major order.
+ * A keep-mask of 1s (probability 1 - rate) and 0s (probability rate), in row-major order. One draw from
+ * `rng` seeds the mask's own stream, SplitMix32 (a Weyl sequence through murmur3's fmix32 finaliser: 32
+ * uniform bits per element, a bijection of a counter, so no short cycles): deterministic for a given rng
+ * state, like every netmoe random number. Element i is kept when its 32 bits u satisfy u / 2^32 >= rate.
+ * NOTE: why not a draw per element: an ARC4 draw (Rng.quick) costs ~18 ns here, ~1.7 ms of every DCL-MoE
+ * training batch (94k mask elements); this loop costs ~2 ns an element. Masks of up to 2^32 elements.
  *
  * @example
  * const mask = dropoutMask([64, 128], 0.3, rng);   // reuse it: dropoutWithMask(x, mask, 0.3)
@@ -158,7 +168,15 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions): Tenso
 export function dropoutMask(shape: readonly number[], rate: number, rng: Rng, dtype: 'float32' | 'float64' = 'float32'): Tensor {
   const mask = emptyTensor(shape, dtype);
   const m = mask.values;
-  for (let i = 0; i < m.length; i++) m[i] = rng.quick() >= rate ? 1 : 0; // 32 random bits are plenty for a keep/drop decision
+  const threshold = rate * 4294967296; // u / 2^32 >= rate  <=>  u >= rate · 2^32
+  let state = Math.floor(rng.quick() * 4294967296) | 0;
+  for (let i = 0; i < m.length; i++) {
+    state = (state + WEYL) | 0;
+    let z = Math.imul(state ^ (state >>> 16), MIX1);
+    z = Math.imul(z ^ (z >>> 13), MIX2);
+    // NOTE: `+(keep)`, not `keep ? 1 : 0`: a branch V8 keeps is mispredicted `rate` of the time (3x slower at 0.3).
+    m[i] = +((z ^ (z >>> 16)) >>> 0 >= threshold);
+  }
   return mask;
 }
 
