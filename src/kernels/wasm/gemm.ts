@@ -63,6 +63,11 @@ export function wasmGemmThreads(): number {
   return Math.min(1 + (pool?.size ?? 0), threadLimit);
 }
 
+/** The worker pool when kernels may use more than one thread now (started, not capped to 1), else null. */
+export function activeWorkerPool(): WorkerPool | null {
+  return wasmGemmThreads() > 1 ? pool : null;
+}
+
 /** Override PARALLEL_MIN_MACS (the crossover benchmark forces splits below it); no argument restores it. */
 export function setWasmGemmParallelThreshold(macs = PARALLEL_MIN_MACS): void {
   parallelMinMacs = macs;

@@ -11,8 +11,47 @@
 import '../../tensor/tensor.ts';
 import type { FloatArray } from '../../tensor/dtype.ts';
 import { lstmCellBackward } from '../cpu/recurrent.ts';
+import { activeWorkerPool } from './gemm.ts';
 import { wasmRuntime } from './runtime.ts';
 import { copyOut, place, type Placed } from './staging.ts';
+import { CMD_LSTM_CELL, CMD_LSTM_CELL_BACKWARD } from './threads.ts';
+
+/**
+ * Split a cell pass across two threads from this many units (B·H) up, when worker threads run
+ * (startWasmThreads). Measured on the 2-core dev machine with the other core idle, B = H = 64 (4096 units):
+ * forward cell 26.1-27.1 -> 15.8-17.9 µs; the backward cell on hot data 4.4-4.6 -> 3.2-4.5 µs (on the cold
+ * data of a real BPTT step it is memory-bound, ~20 µs). Below ~2000 units a pass takes a few µs, the size
+ * of the hand-off itself.
+ */
+export const PARALLEL_MIN_CELL_UNITS = 2048;
+
+/**
+ * Run a B-row cell pass, in two row shares when a worker is free: rows [0, half) here, [half, B) on worker 0.
+ * `argsFor(row0, rows)` gives the export's arguments for a block of rows; `run` calls the export.
+ */
+function inRowShares(B: number, H: number, cmd: number, argsFor: (row0: number, rows: number) => number[], run: (args: number[]) => void): void {
+  const pool = activeWorkerPool();
+  if (pool === null || B < 2 || B * H < PARALLEL_MIN_CELL_UNITS || !pool.shouldSplit()) {
+    run(argsFor(0, B));
+    return;
+  }
+  const half = Math.ceil(B / 2);
+  const theirs = argsFor(half, B - half);
+  pool.postCall(0, cmd, theirs);
+  let failure: unknown = null;
+  try {
+    run(argsFor(0, half));
+  } catch (e) {
+    failure = e;
+  }
+  // Always, even after a failure: staging blocks must not be reused while the worker still reads them.
+  try {
+    pool.finish(0, theirs, run);
+  } catch (e) {
+    failure ??= e;
+  }
+  if (failure !== null) throw failure;
+}
 
 /**
  * For n < B, j < H (i, f, o = sigmoid, g = tanh of the gate pre-activations in z, replaced in place by
@@ -45,7 +84,10 @@ export function wasmLstmCell(
   const outsInPlace = [cf, tcf, yf].every((a) => rt.arena.contains(a));
   const outs: Placed[] = [cf, tcf, yf].map((a, k) => place(rt, `wasmLstmCell: ${['c', 'tanhC', 'y'][k]}`, a, hOff, B, H, ldh, false, !outsInPlace));
   try {
-    rt.exports.lstmCell(zp.address, 4 * zp.ld, cp.address, 4 * cp.ld, outs[0].address, outs[1].address, outs[2].address, 4 * outs[0].ld, B, H);
+    const [ldz4, ldc4, ldh4] = [4 * zp.ld, 4 * cp.ld, 4 * outs[0].ld];
+    inRowShares(B, H, CMD_LSTM_CELL,
+      (r, rows) => [zp.address + r * ldz4, ldz4, cp.address + r * ldc4, ldc4, outs[0].address + r * ldh4, outs[1].address + r * ldh4, outs[2].address + r * ldh4, ldh4, rows, H],
+      (a) => rt.exports.lstmCell(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]));
     if (zp.staged !== 0) copyOut(rt, zp, zf, zOff, B, G, ldz);
     const outArrays = [cf, tcf, yf];
     for (let k = 0; k < 3; k++) if (outs[k].staged !== 0) copyOut(rt, outs[k], outArrays[k], hOff, B, H, ldh);
@@ -92,8 +134,11 @@ export function wasmLstmCellBackward(
   const dcp = place(rt, 'wasmLstmCellBackward: dc', dcf, 0, B, H, H, true);
   const placed = [gp, dzp, cpp, tcp, dyp, dhp, dcp];
   try {
-    rt.exports.lstmCellBackward(gp.address, 4 * gp.ld, dzp.address, 4 * dzp.ld, cpp.address, 4 * cpp.ld, tcp.address, 4 * tcp.ld,
-      dyp.address, 4 * dyp.ld, dhp.address, dcp.address, B, H);
+    const [g4, z4, p4, t4, y4, h4] = [4 * gp.ld, 4 * dzp.ld, 4 * cpp.ld, 4 * tcp.ld, 4 * dyp.ld, 4 * H];
+    inRowShares(B, H, CMD_LSTM_CELL_BACKWARD,
+      (r, rows) => [gp.address + r * g4, g4, dzp.address + r * z4, z4, cpp.address + r * p4, p4, tcp.address + r * t4, t4,
+        dyp.address + r * y4, y4, dhp.address + r * h4, dcp.address + r * h4, rows, H],
+      (a) => rt.exports.lstmCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]));
     if (dzp.staged !== 0) copyOut(rt, dzp, dzf, zOff, B, G, ldz);
     if (dcp.staged !== 0) copyOut(rt, dcp, dcf, 0, B, H, H);
   } finally {

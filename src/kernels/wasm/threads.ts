@@ -30,6 +30,9 @@ const CLAIM = 4;
 const ARGS = 5;
 const CMD_GEMM = 0;
 const CMD_STOP = 1;
+/** Row shares of the LSTM cell passes (`postCall`): the args are the wasm export's, in order. */
+export const CMD_LSTM_CELL = 2;
+export const CMD_LSTM_CELL_BACKWARD = 3;
 /**
  * Polls of the mailbox before an idle worker sleeps (~140 µs: ~7 ns per Atomics.load). Back-to-back
  * 64x64x256 GEMMs on 2 threads took 48 µs without the spin (every job paid a futex wake-up) and 26 µs
@@ -52,7 +55,7 @@ export interface GemmJob {
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, mailbox, scratch } = workerData;
-const { gemm, biasAct } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { gemm, biasAct, lstmCell, lstmCellBackward } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const box = new Int32Array(memory.buffer, mailbox, ${SLOTS});
 const boxF = new Float32Array(memory.buffer, mailbox, ${SLOTS});
 const a = ${ARGS};
@@ -74,9 +77,17 @@ for (;;) {
   }
   let status = 0;
   try {
-    gemm(box[a], box[a + 1], box[a + 2], box[a + 3], box[a + 4], boxF[a + 5], box[a + 6], box[a + 7],
-      box[a + 8], box[a + 9], boxF[a + 10], box[a + 11], box[a + 12], scratch);
-    if (box[a + 13] !== 0 || box[a + 14] !== 0) biasAct(box[a + 11], box[a + 12], box[a + 2], box[a + 3], box[a + 13], box[a + 14]);
+    const cmd = box[${CMD}];
+    if (cmd === ${CMD_LSTM_CELL}) {
+      lstmCell(box[a], box[a + 1], box[a + 2], box[a + 3], box[a + 4], box[a + 5], box[a + 6], box[a + 7], box[a + 8], box[a + 9]);
+    } else if (cmd === ${CMD_LSTM_CELL_BACKWARD}) {
+      lstmCellBackward(box[a], box[a + 1], box[a + 2], box[a + 3], box[a + 4], box[a + 5], box[a + 6], box[a + 7],
+        box[a + 8], box[a + 9], box[a + 10], box[a + 11], box[a + 12], box[a + 13]);
+    } else {
+      gemm(box[a], box[a + 1], box[a + 2], box[a + 3], box[a + 4], boxF[a + 5], box[a + 6], box[a + 7],
+        box[a + 8], box[a + 9], boxF[a + 10], box[a + 11], box[a + 12], scratch);
+      if (box[a + 13] !== 0 || box[a + 14] !== 0) biasAct(box[a + 11], box[a + 12], box[a + 2], box[a + 3], box[a + 13], box[a + 14]);
+    }
   } catch (e) {
     status = 1;
   }
@@ -147,10 +158,26 @@ export class WorkerPool {
   }
 
   /**
+   * Hand worker `i` a call of a non-GEMM export (CMD_LSTM_CELL, CMD_LSTM_CELL_BACKWARD) with integer
+   * arguments `args`, in the export's order; finish it with `finish` like a GEMM share.
+   */
+  postCall(i: number, cmd: number, args: readonly number[]): void {
+    if (this.stopped) throw new Error('WorkerPool: post after stop');
+    if (args.length > SLOTS - ARGS) throw new Error(`WorkerPool: ${args.length} arguments do not fit the mailbox`);
+    const w = this.workers[i];
+    w.box[CMD] = cmd;
+    for (let k = 0; k < args.length; k++) w.box[ARGS + k] = args[k];
+    Atomics.store(w.box, CLAIM, 0);
+    w.seq++;
+    Atomics.store(w.box, SEQ, w.seq);
+    Atomics.notify(w.box, SEQ);
+  }
+
+  /**
    * Finish worker `i`'s job: run it here with `runHere` if the worker has not claimed it yet, else block until
    * the worker is done. Throws if the kernel trapped in the worker or the worker is gone.
    */
-  finish(i: number, job: GemmJob, runHere: (job: GemmJob) => void): void {
+  finish<J>(i: number, job: J, runHere: (job: J) => void): void {
     const w = this.workers[i];
     if (Atomics.compareExchange(w.box, CLAIM, 0, 2) === 0) {
       this.takenBackInARow++;

@@ -1,10 +1,11 @@
-// Parity of the LSTM backward pieces in wasm (wasmLstmCellBackward, wasmAddColumnSums) with their TypeScript reference loops, in recurrent.ts's strided [B, T, ...] layout.
+// Parity of the LSTM backward pieces in wasm (wasmLstmCellBackward, wasmAddColumnSums) with their TypeScript reference loops, in recurrent.ts's strided [B, T, ...] layout; both cells on two threads.
 
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/tensor/random.ts';
 import { addColumnSums, lstmCellBackward } from '../../../src/kernels/cpu/recurrent.ts';
 import { wasmAddColumnSums } from '../../../src/kernels/wasm/column-sums.ts';
-import { wasmLstmCellBackward } from '../../../src/kernels/wasm/lstm-cell.ts';
+import { startWasmThreads, stopWasmThreads, wasmGemmThreads } from '../../../src/kernels/wasm/gemm.ts';
+import { PARALLEL_MIN_CELL_UNITS, wasmLstmCell, wasmLstmCellBackward } from '../../../src/kernels/wasm/lstm-cell.ts';
 import { allocateInWasm, freeInWasm, wasmSimdSupported } from '../../../src/kernels/wasm/runtime.ts';
 
 type Where = 'copied' | 'in-wasm' | 'mixed';
@@ -90,5 +91,44 @@ describe('wasmAddColumnSums', () => {
     wasmAddColumnSums(3, 2, new Float32Array([1, 2, 3, 4, 5, 6]), 0, 2, dst32, 0);
     expect(Array.from(dst32)).toEqual([9, 12]);
     freeInWasm(dst32);
+  });
+});
+
+describe('the wasm LSTM cells on two threads (row shares)', () => {
+  it.skipIf(!wasmSimdSupported())('give the one-thread results bit for bit (odd B, H with a scalar tail)', async () => {
+    const B = 67, H = 37, T = 2, G = 4 * H;
+    expect(B * H).toBeGreaterThanOrEqual(PARALLEL_MIN_CELL_UNITS);
+    const rng = new Rng('cells-threads');
+    const fill = (n: number, low: number, high: number): Float32Array => {
+      const a = allocateInWasm(n);
+      for (let i = 0; i < n; i++) a[i] = rng.uniform(low, high);
+      return a;
+    };
+    const z = fill(B * T * G, -4, 4), cs = fill(B * T * H, -2, 2), dy = fill(B * T * H, -1, 1), dh = fill(B * H, -1, 1), dc = fill(B * H, -1, 1);
+    // Step 1 forward (cPrev = step 0), then step 1 backward; `run` returns every output, copied.
+    const run = (): Float32Array[] => {
+      const [zz, c, tanhC, y, dz, dcc] = [z.slice(), cs.slice(), new Float32Array(cs.length), new Float32Array(cs.length), new Float32Array(z.length), dc.slice()];
+      const inWasm = [zz, c, tanhC, y, dz, dcc].map((a) => { const w = allocateInWasm(a.length); w.set(a); return w; });
+      const [zw, cw, tw, yw, dzw, dcw] = inWasm;
+      for (let rep = 0; rep < 20; rep++) { // repeated: the worker takes some of the shares, the main thread others
+        zw.set(z);
+        wasmLstmCell(B, H, zw, G, T * G, cw, 0, T * H, cw, tw, yw, H, T * H);
+        dcw.set(dc);
+        wasmLstmCellBackward(B, H, zw, dzw, G, T * G, cw, 0, T * H, tw, dy, H, T * H, dh, dcw);
+      }
+      const out = inWasm.map((a) => a.slice());
+      inWasm.forEach((a) => freeInWasm(a));
+      return out;
+    };
+    const one = run();
+    try {
+      await startWasmThreads(2);
+      if (wasmGemmThreads() < 2) return; // no SharedArrayBuffer here: nothing to compare
+      const two = run();
+      for (let k = 0; k < one.length; k++) expect(Array.from(two[k]), `output ${k}`).toEqual(Array.from(one[k]));
+    } finally {
+      await stopWasmThreads();
+      [z, cs, dy, dh, dc].forEach((a) => freeInWasm(a));
+    }
   });
 });
