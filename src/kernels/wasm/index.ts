@@ -3,14 +3,18 @@
 // Files
 //   emitter.ts      the WebAssembly binary emitter (LEB128, opcodes incl. the 0xFD SIMD prefix, module builder)
 //   gemm-module.ts  generates the kernel module: GEMM (packing + 4x8 f32x4 micro-kernel + blocked driver),
-//                   the bias+activation epilogue, the LSTM cell
+//                   the bias+activation epilogue, the LSTM cell and its BPTT step, column sums, max pooling,
+//                   the dropout scale
 //   memory.ts       the shared linear memory and its arena allocator
 //   runtime.ts      feature detection, the compiled module and main-thread instance, allocateInWasm
 //   staging.ts      operands outside the wasm memory: copy in (row-compacted) and out
 //   threads.ts      worker threads on the same shared memory, Atomics mailboxes, job stealing
 //   gemm.ts         wasmGemm (the plain gemm's signature), the thread split and its threshold
-//   lstm-cell.ts    wasmLstmCell
-//   backend.ts      the 'wasm-simd' backend for matmul / dense, enableWasmKernels()
+//   lstm-cell.ts    wasmLstmCell, wasmLstmCellBackward (row shares on two threads when workers run)
+//   column-sums.ts  wasmAddColumnSums (the LSTM's db = Σ_rows dz)
+//   pooling.ts      maxPool1d and its backward kernel
+//   dropout.ts      dropoutWithMask (forward and gradient)
+//   backend.ts      the 'wasm-simd' backend (matmul, dense, conv1d, lstm, maxPool1d, dropoutWithMask), enableWasmKernels()
 //
 // Memory model. A kernel only sees its linear memory. Arrays from `allocateInWasm` live there and pass by
 // pointer; ordinary typed arrays are staged per call. The memory is a `shared` WebAssembly.Memory (a
@@ -40,5 +44,5 @@
 
 export { enableWasmKernels, disableWasmKernels, wasmKernelsEnabled, wasmBackend, WASM_MIN_MACS } from './backend.ts';
 export { wasmGemm, startWasmThreads, stopWasmThreads, wasmGemmThreads, setWasmGemmThreadLimit, PARALLEL_MIN_MACS } from './gemm.ts';
-export { wasmLstmCell } from './lstm-cell.ts';
+export { wasmLstmCell, wasmLstmCellBackward, PARALLEL_MIN_CELL_UNITS } from './lstm-cell.ts';
 export { allocateInWasm, freeInWasm, isInWasmMemory, wasmSimdSupported } from './runtime.ts';
