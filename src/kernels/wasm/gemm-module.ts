@@ -132,7 +132,7 @@ const reluV = (x: Local): Code => set(x, f32x4.pmax(f32x4.const(0), get(x)));
 const reluS = (s: Local): Code => set(s, f32.max(f32.const(0), get(s)));
 
 /** Export names, in function-index order (a `call` needs the callee's index). */
-export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums', 'maxPool1d', 'maxPool1dBackward', 'dropoutScale'] as const;
+export const GEMM_EXPORTS = ['packA', 'packB', 'macro', 'gemm', 'biasAct', 'lstmCell', 'lstmCellBackward', 'addColumnSums', 'maxPool1d', 'maxPool1dBackward', 'dropoutScale', 'gemmK1', 'gemvM1'] as const;
 
 /**
  * Emit the module bytes. The module imports `env.memory` with the given limits.
@@ -665,6 +665,84 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
       )),
       control.for(i, get(i), get(n), c(1),
         f32.store(at(y), f64.demote_to_f32(f64.mul(f64.mul(f64.promote_f32(f32.load(at(x))), f64.promote_f32(f32.load(at(mask)))), get(scale))))),
+    );
+  });
+
+  // Degenerate GEMM shapes the packed driver handles badly (K = 1: a tile store per multiply-add; M = 1: the
+  // register tile 3/4 padding and all of B packed). Both give the packed driver's results bit for bit: the
+  // same products (alpha folded into A first, as packA does), accumulated from +0 in k order within each KC
+  // block, and stored as acc (beta = 0) or acc + C·beta (later K blocks: beta 1), as the micro-kernel does.
+  const storeWithBeta = (addr: Code, acc: Code, betaL: Local, betaV: Local, v: boolean): Code => v
+    ? control.if(f32.eq(get(betaL), f32.const(0)), v128.store(addr, acc), v128.store(addr, f32x4.add(acc, f32x4.mul(v128.load(addr), get(betaV)))))
+    : control.if(f32.eq(get(betaL), f32.const(0)), f32.store(addr, acc), f32.store(addr, f32.add(acc, f32.mul(get(betaL), f32.load(addr)))));
+
+  // gemmK1(M, N, alpha, A, aStride, B, beta, C, ldc, bias): C[i, j] = (alpha·A[i])·B[j] (+ beta·C) (+ bias[j]),
+  // the outer product of a K = 1 GEMM; A[i] at A + i·aStride, B and bias (0: none) contiguous, C rows ldc
+  // bytes apart. The bias is added in register, after the beta term, as biasAct would add it to the stored C.
+  m.func('gemmK1', [I, I, F, I, I, I, F, I, I, I], [], (f, [M, N, alpha, A, aStride, B, beta, C, ldc, bias]) => {
+    const i = f.local(I), j = f.local(I), row = f.local(I), nVec = f.local(I);
+    const a = f.local(ValType.v128), betaV = f.local(ValType.v128), as = f.local(F), v = f.local(ValType.v128), sv = f.local(F);
+    const jBytes = (): Code => mul(get(j), c(4));
+    const vecBody = seq(
+      set(v, f32x4.add(f32x4.const(0), f32x4.mul(get(a), v128.load(add(get(B), jBytes()))))),
+      control.if(f32.ne(get(beta), f32.const(0)), set(v, f32x4.add(get(v), f32x4.mul(v128.load(add(get(row), jBytes())), get(betaV))))),
+      control.if(i32.ne(get(bias), c(0)), set(v, f32x4.add(get(v), v128.load(add(get(bias), jBytes()))))),
+      v128.store(add(get(row), jBytes()), get(v)),
+    );
+    const scalarBody = seq(
+      set(sv, f32.add(f32.const(0), f32.mul(get(as), f32.load(add(get(B), jBytes()))))),
+      control.if(f32.ne(get(beta), f32.const(0)), set(sv, f32.add(get(sv), f32.mul(get(beta), f32.load(add(get(row), jBytes())))))),
+      control.if(i32.ne(get(bias), c(0)), set(sv, f32.add(get(sv), f32.load(add(get(bias), jBytes()))))),
+      f32.store(add(get(row), jBytes()), get(sv)),
+    );
+    return seq(
+      set(betaV, f32x4.splat(get(beta))),
+      set(nVec, i32.sub(get(N), c(3))),
+      control.for(i, c(0), get(M), c(1), seq(
+        set(as, f32.mul(get(alpha), f32.load(add(get(A), mul(get(i), get(aStride)))))),
+        set(a, f32x4.splat(get(as))),
+        set(row, add(get(C), mul(get(i), get(ldc)))),
+        control.for(j, c(0), get(nVec), c(4), vecBody),
+        control.for(j, get(j), get(N), c(1), scalarBody),
+      )),
+    );
+  });
+
+  // gemvM1(N, K, alpha, A, aStride, B, ldb, beta, C): C[j] = Σ_k (alpha·A[k])·B[k, j] (+ beta·C), a one-row
+  // GEMM; A[k] at A + k·aStride, B rows ldb bytes apart (contiguous in j), C contiguous. 32 columns at a time
+  // (8 v128 accumulators over one KC block of k), then 4, then one.
+  m.func('gemvM1', [I, I, F, I, I, I, I, F, I], [], (f, [N, K, alpha, A, aStride, B, ldb, beta, C]) => {
+    const j = f.local(I), k = f.local(I), pc = f.local(I), kEnd = f.local(I), end = f.local(I), bRow = f.local(I);
+    const a = f.local(ValType.v128), betaV = f.local(ValType.v128), betaK = f.local(F), as = f.local(F), sacc = f.local(F);
+    const U = 8;
+    const accs = v128Locals(f, U);
+    const colBlock = (used: Local[]): Code => seq(
+      ...used.map((x) => set(x, f32x4.const(0))),
+      control.for(k, get(pc), get(kEnd), c(1), seq(
+        set(a, f32x4.splat(f32.mul(get(alpha), f32.load(add(get(A), mul(get(k), get(aStride))))))),
+        set(bRow, add(add(get(B), mul(get(k), get(ldb))), mul(get(j), c(4)))),
+        ...used.map((x, u) => set(x, f32x4.add(get(x), f32x4.mul(get(a), v128.load(get(bRow), 16 * u))))),
+      )),
+      ...used.map((x, u) => storeWithBeta(add(add(get(C), mul(get(j), c(4))), c(16 * u)), get(x), betaK, betaV, true)),
+    );
+    return seq(
+      control.for(pc, c(0), get(K), c(t.KC), seq(
+        set(kEnd, add(get(pc), minI(t.KC, i32.sub(get(K), get(pc))))),
+        set(betaK, control.select(get(beta), f32.const(1), i32.eqz(get(pc)))),
+        set(betaV, f32x4.splat(get(betaK))),
+        set(end, i32.sub(get(N), c(4 * U - 1))),
+        control.for(j, c(0), get(end), c(4 * U), colBlock(accs)),
+        set(end, i32.sub(get(N), c(3))),
+        control.for(j, get(j), get(end), c(4), colBlock(accs.slice(0, 1))),
+        control.for(j, get(j), get(N), c(1), seq(
+          set(sacc, f32.const(0)),
+          control.for(k, get(pc), get(kEnd), c(1), seq(
+            set(as, f32.mul(get(alpha), f32.load(add(get(A), mul(get(k), get(aStride)))))),
+            set(sacc, f32.add(get(sacc), f32.mul(get(as), f32.load(add(add(get(B), mul(get(k), get(ldb))), mul(get(j), c(4))))))),
+          )),
+          storeWithBeta(add(get(C), mul(get(j), c(4))), get(sacc), betaK, betaV, false),
+        )),
+      )),
     );
   });
 

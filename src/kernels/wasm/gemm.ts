@@ -127,12 +127,35 @@ export function wasmGemm(
       C: c.address, ldc: c.ld, bias: bp.address, act: ACTIVATION_CODE[epilogue?.activation ?? 'none'],
     };
     const threads = wasmGemmThreads();
-    if (threads > 1 && pool !== null && M * N * K >= parallelMinMacs && pool.shouldSplit()) runParallel(rt, pool, job, threads);
-    else runJob(rt, job);
+    if (!runDegenerate(rt, job)) {
+      if (threads > 1 && pool !== null && M * N * K >= parallelMinMacs && pool.shouldSplit()) runParallel(rt, pool, job, threads);
+      else runJob(rt, job);
+    }
     if (c.staged !== 0) copyOut(rt, c, C, cOff, M, N, ldc);
   } finally {
     for (const p of [a, b, c, bp]) if (p.staged !== 0) rt.arena.free(p.staged);
   }
+}
+
+/**
+ * K = 1 (an outer product) and M = 1 (a vector-matrix product) on their own kernels, when B is unit-stride
+ * along N; true if it ran. Same results as the packed driver, bit for bit (gemm-module.ts). Why: at the
+ * LSTM's input side with one feature (DCL-MoE), z = x·W_ih [2560 x 256 x 1] and dW_ih = xᵀ·dz [1 x 256 x
+ * 2560] took 280 and 245 µs a batch through the packed driver (a tile store per multiply-add; M padded
+ * to the 4-row tile and all of dz packed): see the commit that added this for the measured gain.
+ */
+function runDegenerate(rt: WasmRuntime, j: GemmJob): boolean {
+  if (j.K === 1 && (j.transB === 0 || j.ldb === 1)) {
+    // The bias goes in with the product (no second pass over C); an activation still takes one.
+    rt.exports.gemmK1(j.M, j.N, j.alpha, j.A, j.transA === 1 ? 4 : 4 * j.lda, j.B, j.beta, j.C, 4 * j.ldc, j.bias);
+    if (j.act !== 0) rt.exports.biasAct(j.C, j.ldc, j.M, j.N, 0, j.act);
+  } else if (j.M === 1 && j.transB === 0) {
+    rt.exports.gemvM1(j.N, j.K, j.alpha, j.A, j.transA === 1 ? 4 * j.lda : 4, j.B, 4 * j.ldb, j.beta, j.C);
+    if (j.bias !== 0 || j.act !== 0) rt.exports.biasAct(j.C, j.ldc, j.M, j.N, j.bias, j.act);
+  } else {
+    return false;
+  }
+  return true;
 }
 
 /** One share on the calling (main) thread. */

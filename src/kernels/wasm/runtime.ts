@@ -16,6 +16,8 @@ export interface GemmExports {
   maxPool1d(x: number, y: number, argmax: number, B: number, L: number, C: number, outLength: number, poolSize: number, stride: number): void;
   maxPool1dBackward(dy: number, argmax: number, dx: number, B: number, outLength: number, C: number, inLength: number): void;
   dropoutScale(x: number, mask: number, y: number, n: number, scale: number): void;
+  gemmK1(M: number, N: number, alpha: number, A: number, aStride: number, B: number, beta: number, C: number, ldc: number, bias: number): void;
+  gemvM1(N: number, K: number, alpha: number, A: number, aStride: number, B: number, ldb: number, beta: number, C: number): void;
 }
 
 export interface WasmRuntime {
