@@ -142,7 +142,7 @@ export function wasmGemm(
  * along N; true if it ran. Same results as the packed driver, bit for bit (gemm-module.ts). Why: at the
  * LSTM's input side with one feature (DCL-MoE), z = x·W_ih [2560 x 256 x 1] and dW_ih = xᵀ·dz [1 x 256 x
  * 2560] took 280 and 245 µs a batch through the packed driver (a tile store per multiply-add; M padded
- * to the 4-row tile and all of dz packed): see the commit that added this for the measured gain.
+ * to the 4-row tile and all of dz packed), 163 and 172-235 µs here.
  */
 function runDegenerate(rt: WasmRuntime, j: GemmJob): boolean {
   if (j.K === 1 && (j.transB === 0 || j.ldb === 1)) {
