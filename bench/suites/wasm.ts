@@ -12,7 +12,8 @@ import type { BenchCase } from '../harness.ts';
 import { gemm } from '../../src/kernels/cpu/gemm.ts';
 import { setWasmGemmParallelThreshold, setWasmGemmThreadLimit, startWasmThreads, wasmGemm } from '../../src/kernels/wasm/gemm.ts';
 import { allocateInWasm } from '../../src/kernels/wasm/runtime.ts';
-import { referenceLstmCell, wasmLstmCell } from '../../src/kernels/wasm/lstm-cell.ts';
+import { wasmLstmCell } from '../../src/kernels/wasm/lstm-cell.ts';
+import { lstmCell } from '../../src/kernels/cpu/lstm-cell.ts';
 import { Rng } from '../../src/tensor/random.ts';
 
 const threads = await startWasmThreads(2);
@@ -67,7 +68,7 @@ function lstmCellCases(rng: Rng, B: number, T: number, H: number): BenchCase[] {
   const step = (f: typeof wasmLstmCell, o: ReturnType<typeof make>) => () => f(B, H, o.z, G, T * G, o.c, 0, T * H, o.c, o.tanhC, o.y, H, T * H);
   const name = (v: string): string => `wasm lstm cell B=${B} H=${H} ${v}`;
   return [
-    { name: name('plain-ts'), fn: step(referenceLstmCell, plain) },
+    { name: name('plain-ts'), fn: step(lstmCell, plain) },
     { name: name('1t copy'), fn: step(wasmLstmCell, plain) },
     { name: name('1t'), fn: step(wasmLstmCell, inWasm) },
   ];

@@ -22,25 +22,14 @@
 // memory.ts), which is what makes handing out long-lived views safe. Without SharedArrayBuffer it is a
 // fixed 256 MiB ordinary memory that never grows, and there are no threads.
 //
-// Wiring the engine's tensors onto the arena (follow-up, not done here: it touches the core). Today every
-// float32 kernel call on pooled tensors pays a copy in and out (~20% of a 64x64x256 GEMM). Measured with a
-// scratch copy of the tree where float32 `allocateArray` returned `allocateInWasm(n)`: the fused LSTM at
-// DCL-MoE's shape (B 64, T 40, H 64) went from 5.4 to 3.6 ms forward and 13.7 to 10.5 ms forward+backward.
-//   1. src/tensor/dtype.ts `allocateArray('float32', n)`: when the wasm backend is enabled, return
-//      `allocateInWasm(n)` instead of `new Float32Array(n)` (blocks come back zeroed, like new arrays).
-//   2. src/tensor/storage.ts pools those views by size exactly as now. But the arena has no garbage
-//      collector: wherever the pool drops a buffer (`releaseArray` past MAX_POOLED_BUFFERS_PER_SIZE,
-//      `clearBufferPool`) a float32 wasm block must go back with `freeInWasm`, or arena space leaks. Tensors
-//      that are never disposed (no tidy) leak the same way, where the JS heap would have collected them.
-//   3. Nothing else changes: `values` / `subarray` views of wasm-backed storage are still Float32Arrays over
-//      the same (shared) buffer, so `isInWasmMemory` recognises them and every wasm kernel skips the copy.
-//   Caveats: tensorFromData(userArray) still wraps a JS array (staged when used); the arena caps at 2 GiB.
-//
-// Switching it on by default: the parity tests (test/kernels/wasm) pass; dispatch.ts could call
-// `enableWasmKernels()` right after `registerBackend(referenceBackend, { fallback: true })`.
-// NETMOE_KERNELS=reference still forces the reference path, engines without SIMD fall back by themselves,
-// and float64 (gradient checks) never reaches these kernels. Threads stay opt-in (`startWasmThreads`):
-// they pay off only when the second core is otherwise idle.
+// Tensors on the arena. While the backend is on, the engine allocates float32 tensors in the arena
+// (src/tensor/dtype.ts `setFloat32Allocator` -> runtime.ts `arenaFloat32Allocator`), so kernels take them
+// by pointer. The arena has no garbage collector: the engine's blocks are freed by a FinalizationRegistry
+// when their view is collected (pooled buffers stay reachable, so the pool keeps reusing them); blocks come
+// in size classes so nearby sizes share freed blocks; a full arena falls back to ordinary arrays.
+// NETMOE_KERNELS=reference skips all of this, engines without SIMD fall back by themselves, and float64
+// (gradient checks) never reaches these kernels. Threads: `startWasmThreads` (the commands start them
+// unless --threads 1); they pay off when the second core is otherwise idle.
 
 export { enableWasmKernels, disableWasmKernels, wasmKernelsEnabled, wasmBackend, WASM_MIN_MACS } from './backend.ts';
 export { wasmGemm, startWasmThreads, stopWasmThreads, wasmGemmThreads, setWasmGemmThreadLimit, PARALLEL_MIN_MACS } from './gemm.ts';

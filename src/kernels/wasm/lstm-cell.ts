@@ -15,6 +15,7 @@ import { activeWorkerPool } from './gemm.ts';
 import { wasmRuntime } from './runtime.ts';
 import { copyOut, place, type Placed } from './staging.ts';
 import { CMD_LSTM_CELL, CMD_LSTM_CELL_BACKWARD } from './threads.ts';
+import { lstmCell } from '../cpu/lstm-cell.ts';
 
 /**
  * Split a cell pass across two threads from this many units (B·H) up, when worker threads run
@@ -73,7 +74,7 @@ export function wasmLstmCell(
   const rt = wasmRuntime();
   const arrays = [z, cPrev, c, tanhC, y];
   if (rt === null || !arrays.every((a) => a instanceof Float32Array)) {
-    referenceLstmCell(B, H, z, zOff, ldz, cPrev, cPrevOff, ldcPrev, c, tanhC, y, hOff, ldh);
+    lstmCell(B, H, z, zOff, ldz, cPrev, cPrevOff, ldcPrev, c, tanhC, y, hOff, ldh);
     return;
   }
   const [zf, cpf, cf, tcf, yf] = arrays as Float32Array[];
@@ -146,34 +147,3 @@ export function wasmLstmCellBackward(
   }
 }
 
-// NOTE: 1 / (1 + e^-z) is exact enough and never NaN: for z << 0, e^-z = Infinity and the result is 0.
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-/** The scalar cell (float64 arrays, and engines without WebAssembly SIMD); same maths as recurrent.ts. */
-export function referenceLstmCell(
-  B: number, H: number,
-  z: FloatArray, zOff: number, ldz: number,
-  cPrev: FloatArray, cPrevOff: number, ldcPrev: number,
-  c: FloatArray, tanhC: FloatArray, y: FloatArray, hOff: number, ldh: number,
-): void {
-  for (let n = 0; n < B; n++) {
-    const zr = zOff + n * ldz;
-    const pr = cPrevOff + n * ldcPrev;
-    const hr = hOff + n * ldh;
-    for (let j = 0; j < H; j++) {
-      const i = sigmoid(z[zr + j]);
-      const f = sigmoid(z[zr + H + j]);
-      const g = Math.tanh(z[zr + 2 * H + j]);
-      const o = sigmoid(z[zr + 3 * H + j]);
-      const ct = f * cPrev[pr + j] + i * g;
-      const tc = Math.tanh(ct);
-      z[zr + j] = i;
-      z[zr + H + j] = f;
-      z[zr + 2 * H + j] = g;
-      z[zr + 3 * H + j] = o;
-      c[hr + j] = ct;
-      tanhC[hr + j] = tc;
-      y[hr + j] = o * tc;
-    }
-  }
-}

@@ -89,8 +89,12 @@ export function allocateInWasm(size: number): Float32Array {
   const address = rt.arena.alloc(4 * size);
   const view = new Float32Array(rt.arena.memory.buffer, address, size);
   view.fill(0); // a recycled block holds the previous owner's values
+  blockViews.add(view);
   return view;
 }
+
+/** The views `allocateInWasm` handed out: only these may be freed (a subarray or a tensor's view may not). */
+const blockViews = new WeakSet<Float32Array>();
 
 /**
  * Frees arena blocks whose views the JavaScript heap has collected. Tensor storage allocated in the arena
@@ -99,7 +103,7 @@ export function allocateInWasm(size: number): Float32Array {
  */
 const arenaFinalizer = new FinalizationRegistry<number>((address) => {
   try {
-    wasmRuntime()?.arena.free(address);
+    runtime?.arena.free(address); // the built runtime even while simulateNoWasmSimd hides it
   } catch {
     // Never throw from a finaliser (it would surface as an uncaught error at some unrelated moment).
   }
@@ -120,18 +124,29 @@ export const ARENA_MIN_ELEMENTS = 64;
  */
 export function arenaFloat32Allocator(size: number): Float32Array {
   if (size < ARENA_MIN_ELEMENTS || wasmRuntime() === null) return new Float32Array(size);
-  const view = allocateInWasm(size);
+  let view: Float32Array;
+  try {
+    view = allocateInWasm(size);
+  } catch {
+    return new Float32Array(size); // arena full: a JS array works too (kernels stage it), it is only slower
+  }
+  blockViews.delete(view); // owned by the engine: the finaliser frees it, never a caller's freeInWasm
   arenaFinalizer.register(view, view.byteOffset, view);
   return view;
 }
 
-/** Return a block from `allocateInWasm`; arrays that do not live in the wasm memory are ignored. */
+/**
+ * Return a block from `allocateInWasm`. Arrays outside the wasm memory are ignored; any other array inside
+ * it (a subarray, a tensor's storage) is refused, since freeing it would hand a live block to someone else.
+ */
 export function freeInWasm(array: Float32Array): void {
-  const rt = wasmRuntime();
-  if (rt !== null && rt.arena.contains(array)) {
-    arenaFinalizer.unregister(array); // freed now: the finaliser must not free the block a second time
-    rt.arena.free(array.byteOffset);
+  const rt = runtime;
+  if (rt === undefined || !rt.arena.contains(array)) return;
+  if (!blockViews.has(array)) {
+    throw new Error('freeInWasm: this array was not returned by allocateInWasm (or was already freed); tensors free their own memory');
   }
+  blockViews.delete(array);
+  rt.arena.free(array.byteOffset);
 }
 
 /** True when `array` is a view over the wasm memory (wasm kernels take it without a copy). */
