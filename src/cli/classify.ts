@@ -3,12 +3,13 @@
 import { extractFeatures, readFlows } from '../data/index.ts';
 import { loadModelDir } from '../train/model-dir.ts';
 import { evaluate } from '../train/trainer.ts';
-import { type FlagSpec, UsageError, parseFlags, runMain, usage } from './args.ts';
-import { useDefaultBackends } from '../kernels/default-backends.ts';
+import { type FlagSpec, UsageError, isPositiveInteger, numberFlag, parseFlags, runMain, usage } from './args.ts';
+import { useDefaultBackends, useDefaultThreads } from '../kernels/default-backends.ts';
 
 const SPEC = {
   model: { type: 'string', value: '<dir>', description: 'model directory written by npm run train' },
   json: { type: 'boolean', description: 'one JSON object per flow (JSON Lines) instead of a table' },
+  threads: { type: 'string', value: '<n>', description: 'CPU threads for the WebAssembly kernels (or NETMOE_THREADS)', default: 'min(2, cores)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
@@ -18,12 +19,13 @@ const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 
 const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 async function main(): Promise<void> {
-  useDefaultBackends();
   const { flags, positionals } = parseFlags(process.argv.slice(2), SPEC, { positionals: true });
   if (flags.help) {
     console.log(usage('npm run classify --', '--model <dir> <capture.pcap|pcapng>', SPEC));
     return;
   }
+  useDefaultBackends();
+  await useDefaultThreads(flags.threads === undefined ? undefined : numberFlag('threads', flags.threads, 1, isPositiveInteger, 'a positive integer'));
   if (!flags.model) throw new UsageError('--model <dir> is required');
   if (positionals.length !== 1) throw new UsageError(`expected exactly one capture file, got ${positionals.length}`);
   const capture = positionals[0];

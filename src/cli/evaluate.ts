@@ -5,23 +5,25 @@ import { loadModelDir } from '../train/model-dir.ts';
 import { evaluate } from '../train/trainer.ts';
 import { classificationReport, formatReport } from '../train/metrics.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { type FlagSpec, UsageError, parseFlags, runMain, usage } from './args.ts';
-import { useDefaultBackends } from '../kernels/default-backends.ts';
+import { type FlagSpec, UsageError, isPositiveInteger, numberFlag, parseFlags, runMain, usage } from './args.ts';
+import { useDefaultBackends, useDefaultThreads } from '../kernels/default-backends.ts';
 
 const SPEC = {
   model: { type: 'string', value: '<dir>', description: 'model directory written by npm run train (its model/ folder)' },
   data: { type: 'string', value: '<path>', description: 'labelled dataset, any format npm run train reads' },
   json: { type: 'string', value: '<file>', description: 'also write the metrics as JSON to this file' },
+  threads: { type: 'string', value: '<n>', description: 'CPU threads for the WebAssembly kernels (or NETMOE_THREADS)', default: 'min(2, cores)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
 async function main(): Promise<void> {
-  useDefaultBackends();
   const { flags } = parseFlags(process.argv.slice(2), SPEC);
   if (flags.help) {
     console.log(usage('npm run evaluate --', '--model <dir> --data <path>', SPEC));
     return;
   }
+  useDefaultBackends();
+  await useDefaultThreads(flags.threads === undefined ? undefined : numberFlag('threads', flags.threads, 1, isPositiveInteger, 'a positive integer'));
   if (!flags.model) throw new UsageError('--model <dir> is required');
   if (!flags.data) throw new UsageError('--data <path> is required');
   const { model, meta, standardiser } = loadModelDir(flags.model);

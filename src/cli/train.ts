@@ -8,7 +8,7 @@ import { foldInputs, loadInputs, splitInputs } from '../train/prepare.ts';
 import { runTraining, type RunResult } from '../train/run-training.ts';
 import { type BackendChoice, useBackend } from '../kernels/gpu/index.ts';
 import { type FlagSpec, UsageError, isPositiveInteger, numberFlag, parseFlags, runMain, usage } from './args.ts';
-import { useDefaultBackends } from '../kernels/default-backends.ts';
+import { useDefaultBackends, useDefaultThreads } from '../kernels/default-backends.ts';
 
 const SPEC = {
   data: { type: 'string', value: '<path>', description: 'dataset: capture folder (sub-folder = class), .pcap/.pcapng, .csv, CertTA json, USTC-TFC2016 idx', default: 'the built-in synthetic dataset' },
@@ -27,18 +27,20 @@ const SPEC = {
   resume: { type: 'boolean', description: 'continue the interrupted run in --out' },
   backend: { type: 'string', value: '<name>', description: 'kernels: cpu | gpu (gpu.js; fails when no mode works) | auto (a hardware gpu.js mode, else cpu)', default: 'cpu' },
   quiet: { type: 'boolean', description: 'no progress bar or model summary' },
+  threads: { type: 'string', value: '<n>', description: 'CPU threads for the WebAssembly kernels (or NETMOE_THREADS)', default: 'min(2, cores)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } satisfies Record<string, FlagSpec>;
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 async function main(): Promise<void> {
-  useDefaultBackends();
   const { flags } = parseFlags(process.argv.slice(2), SPEC);
   if (flags.help) {
     console.log(usage('npm run train --', '[options]', SPEC, 'Example: npm run train -- --data ../shared/data/ustc-tfc2016 --model all --epochs 20'));
     return;
   }
+  useDefaultBackends();
+  const threads = await useDefaultThreads(flags.threads === undefined ? undefined : numberFlag('threads', flags.threads, 1, isPositiveInteger, 'a positive integer'));
   const modelFlag = flags.model ?? 'dcl-moe';
   const kinds: DclModelKind[] = modelFlag === 'all' ? [...DCL_MODEL_KINDS] : [modelFlag as DclModelKind];
   if (!kinds.every((k) => DCL_MODEL_KINDS.includes(k))) throw new UsageError(`--model: unknown model '${modelFlag}' (choose ${DCL_MODEL_KINDS.join(', ')} or all)`);
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
 
   const backend = flags.backend ?? 'cpu';
   if (!['cpu', 'gpu', 'auto'].includes(backend)) throw new UsageError(`--backend: unknown backend '${backend}' (cpu, gpu or auto)`);
-  console.log(useBackend(backend as BackendChoice).message);
+  console.log(`${useBackend(backend as BackendChoice).message}, ${threads} thread${threads > 1 ? 's' : ''}`);
   const dataPath = flags.data ?? ensureBuiltinDataset();
   const log = (line: string): void => console.log(line);
   log(`netmoe train: ${kinds.join(', ')} on ${flags.data ? dataPath : `the built-in synthetic dataset (${dataPath})`}`);
