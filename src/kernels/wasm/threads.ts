@@ -20,6 +20,8 @@ import { gemmScratchBytes } from './gemm-module.ts';
 import type { WasmRuntime } from './runtime.ts';
 
 const SLOTS = 32;
+/** 1 while the worker sleeps in Atomics.wait (the last slot; arguments never reach it). */
+const SLEEPING = SLOTS - 1;
 const SEQ = 0;
 const DONE = 1;
 const STATUS = 2;
@@ -65,7 +67,9 @@ for (;;) {
   // Spin a little before sleeping: GEMMs often come back to back (an LSTM's steps), and a futex wake-up
   // costs tens of microseconds.
   for (let spin = 0; spin < ${WORKER_SPIN} && Atomics.load(box, ${SEQ}) === seen; spin++);
+  Atomics.store(box, ${SLEEPING}, 1);
   Atomics.wait(box, ${SEQ}, seen);
+  Atomics.store(box, ${SLEEPING}, 0);
   if (Atomics.load(box, ${SEQ}) === seen) continue;
   if (box[${CMD}] === ${CMD_STOP}) break;
   const claimed = Atomics.compareExchange(box, ${CLAIM}, 0, 1) === 0;
@@ -104,6 +108,8 @@ interface PoolWorker {
   mailbox: number;
   scratch: number;
   seq: number;
+  /** The worker was asleep when its current job was posted: a take-back then says nothing about its core. */
+  postedAsleep: boolean;
 }
 
 /** A fixed set of worker threads sharing the runtime's memory. Build with `WorkerPool.start`. */
@@ -130,7 +136,7 @@ export class WorkerPool {
         worker.once('message', () => resolve());
         worker.once('error', reject);
       }));
-      workers.push({ worker, box, boxF: new Float32Array(box.buffer, mailbox, SLOTS), mailbox, scratch, seq: 0 });
+      workers.push({ worker, box, boxF: new Float32Array(box.buffer, mailbox, SLOTS), mailbox, scratch, seq: 0, postedAsleep: false });
     }
     await Promise.all(ready);
     // Unref only now: an unref'ed worker would let a script awaiting `ready` exit early.
@@ -152,6 +158,7 @@ export class WorkerPool {
     boxF[ARGS + 5] = job.alpha; box[ARGS + 6] = job.A; box[ARGS + 7] = job.lda; box[ARGS + 8] = job.B; box[ARGS + 9] = job.ldb;
     boxF[ARGS + 10] = job.beta; box[ARGS + 11] = job.C; box[ARGS + 12] = job.ldc; box[ARGS + 13] = job.bias; box[ARGS + 14] = job.act;
     Atomics.store(box, CLAIM, 0);
+    w.postedAsleep = Atomics.load(box, SLEEPING) === 1;
     w.seq++;
     Atomics.store(box, SEQ, w.seq);
     Atomics.notify(box, SEQ);
@@ -163,11 +170,12 @@ export class WorkerPool {
    */
   postCall(i: number, cmd: number, args: readonly number[]): void {
     if (this.stopped) throw new Error('WorkerPool: post after stop');
-    if (args.length > SLOTS - ARGS) throw new Error(`WorkerPool: ${args.length} arguments do not fit the mailbox`);
+    if (args.length > SLEEPING - ARGS) throw new Error(`WorkerPool: ${args.length} arguments do not fit the mailbox`);
     const w = this.workers[i];
     w.box[CMD] = cmd;
     for (let k = 0; k < args.length; k++) w.box[ARGS + k] = args[k];
     Atomics.store(w.box, CLAIM, 0);
+    w.postedAsleep = Atomics.load(w.box, SLEEPING) === 1;
     w.seq++;
     Atomics.store(w.box, SEQ, w.seq);
     Atomics.notify(w.box, SEQ);
@@ -180,7 +188,9 @@ export class WorkerPool {
   finish<J>(i: number, job: J, runHere: (job: J) => void): void {
     const w = this.workers[i];
     if (Atomics.compareExchange(w.box, CLAIM, 0, 2) === 0) {
-      this.takenBackInARow++;
+      // Only a worker that was awake (spinning) and still did not claim the job shows a busy core; a sleeping
+      // one just had not woken yet (tens of µs), which happens after any gap between GEMMs on an idle core.
+      if (!w.postedAsleep) this.takenBackInARow++;
       runHere(job);
       return;
     }
