@@ -19,6 +19,12 @@ export abstract class Optimizer {
   lr: number;
   /** Number of `step()` calls so far. */
   stepCount = 0;
+  /**
+   * λ when this optimiser adds the L2 gradient (2λw) itself and keeps its state on a device (the gpu.js
+   * DeviceAdam): the trainer then leaves the gradients alone and reads metrics back only now and then.
+   * null for the host optimisers.
+   */
+  readonly foldedL2: number | null = null;
   protected readonly buffers = new Map<string, Record<string, FloatArray>>();
 
   constructor(

@@ -12,8 +12,7 @@ import { max, sum } from '../tensor/ops/reduce.ts';
 import { reseedDropout } from '../layers/dropout.ts';
 import { Adam, AdamW, Sgd, type Optimizer } from '../optim/index.ts';
 import { applyL2Penalty, clipGradNorm, l2PenaltyTensor, l2PenaltyValue } from '../optim/regularisation.ts';
-import { activeGpuContext } from '../kernels/gpu/index.ts';
-import { DeviceAdam } from '../kernels/gpu/adam.ts';
+import { deviceAdamFactory } from '../optim/device-optimizer.ts';
 import { type TabularData, type TabularSplit, splitSize } from './dataset.ts';
 import { argmaxRows } from './metrics.ts';
 import { ProgressBar } from './progress.ts';
@@ -102,10 +101,10 @@ function restore(model: ProbabilisticClassifier, weights: Float32Array[]): void 
  */
 export function createOptimizer(model: ProbabilisticClassifier, config: TrainConfig): Optimizer {
   const params = model.namedParameters();
-  const gpu = activeGpuContext();
+  const onDevice = deviceAdamFactory();
   switch (config.optimizer) {
     case 'adam':
-      return gpu ? new DeviceAdam(params, { lr: config.lr, l2: config.l2 }, gpu) : new Adam(params, { lr: config.lr });
+      return onDevice ? onDevice(params, { lr: config.lr, l2: config.l2 }) : new Adam(params, { lr: config.lr });
     case 'adamw':
       // AdamW's decay is the regulariser: λ becomes its decoupled weight decay (no L2 term in the gradient).
       return new AdamW(params, { lr: config.lr, weightDecay: config.l2 });
@@ -195,9 +194,9 @@ export function train(
   const order = new Int32Array(n);
   // On the gpu.js device (DeviceAdam) weights, gradients and moments stay there: the L2 gradient is folded
   // into the update and the loss and accuracy accumulate on the device, read every DEVICE_READ_EVERY batches.
-  const onDevice = optimizer instanceof DeviceAdam;
-  if (onDevice && optimizer.l2 !== config.l2) {
-    throw new Error(`train: the DeviceAdam folds an L2 penalty of ${optimizer.l2}, the config asks for ${config.l2} (build it with createOptimizer)`);
+  const onDevice = optimizer.foldedL2 !== null;
+  if (onDevice && optimizer.foldedL2 !== config.l2) {
+    throw new Error(`train: the DeviceAdam folds an L2 penalty of ${optimizer.foldedL2}, the config asks for ${config.l2} (build it with createOptimizer)`);
   }
 
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {

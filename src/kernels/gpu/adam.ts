@@ -55,6 +55,7 @@ export class DeviceAdam extends Adam {
   private readonly moments = new Map<string, { m: GpuArray; v: GpuArray }>();
   /** λ of the folded L2 penalty (0: none). */
   readonly l2: number;
+  override readonly foldedL2: number;
 
   constructor(
     params: NamedParameter[],
@@ -63,6 +64,7 @@ export class DeviceAdam extends Adam {
   ) {
     super(params, options);
     this.l2 = options.l2 ?? 0;
+    this.foldedL2 = this.l2;
     for (const p of params) {
       if (p.tensor.dtype !== 'float32') throw new Error(`DeviceAdam: parameter '${p.name}' is ${p.tensor.dtype}; gpu.js computes in float32 only`);
     }

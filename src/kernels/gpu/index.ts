@@ -21,6 +21,8 @@ import { lossGpuKernels } from './loss.ts';
 import { convGpuKernels } from './conv.ts';
 import { recurrentGpuKernels } from './recurrent.ts';
 import { stageable } from './device.ts';
+import { setDeviceAdamFactory } from '../../optim/device-optimizer.ts';
+import { DeviceAdam } from './adam.ts';
 
 export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.ts';
 
@@ -117,6 +119,7 @@ let installed: (Backend & { context: GpuContext }) | null = null;
 export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] } = {}): BackendSelection {
   if (installed) {
     unregisterBackend('gpu');
+    setDeviceAdamFactory(null);
     installed.context.dispose();
     installed = null;
   }
@@ -132,6 +135,8 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] }
   }
   installed = createGpuBackend(context);
   registerBackend(installed);
+  // The trainer asks src/optim for a device Adam; this backend supplies it (no import from train to here).
+  setDeviceAdamFactory((params, opts) => new DeviceAdam(params, opts, context));
   return { backend: context.mode, context, message: `backend: gpu (gpu.js '${context.mode}', checked against the CPU at start-up)`, attempts };
 }
 
