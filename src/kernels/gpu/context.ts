@@ -14,6 +14,16 @@ const { GPU } = gpujs;
 /** gpu.js modes this backend can run on. `webgpu` is listed but declined: its readback is asynchronous only. */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webgpu' | 'webasm' | 'cpu';
 
+/** The gpu.js kernel class that runs each mode (named: WebGPUKernel is missing from gpu.js's typings). */
+const KERNEL_CLASS: Record<GpuMode, string> = {
+  headlessgl: 'HeadlessGLKernel',
+  webgl2: 'WebGL2Kernel',
+  webgl: 'WebGLKernel',
+  webgpu: 'WebGPUKernel',
+  webasm: 'WebAssemblyKernel',
+  cpu: 'CPUKernel',
+};
+
 /** What a kernel reads: a host array (uploaded by gpu.js per call) or a device value (texture / array). */
 export type KernelArg = Float32Array | Texture;
 
@@ -159,9 +169,11 @@ export class GpuContext {
    * a GPU backend that silently runs transpiled JavaScript is a bug here, so it is an error.
    */
   private assertRanOnMode(op: string, kernel: IKernelRunShortcut): void {
-    const ran = (kernel.kernel.constructor as unknown as { mode: string }).mode;
-    if (ran !== this.mode) {
-      throw new Error(`gpu: kernel '${op}' ran on gpu.js '${ran}', not '${this.mode}'${kernel.kernel.fallbackReason ? ` (${kernel.kernel.fallbackReason})` : ''}`);
+    // NOTE: every GL kernel class (webgl, webgl2, headlessgl) reports the static `mode` 'gpu', so the class
+    // itself, not its `mode`, says what ran.
+    const ran = kernel.kernel.constructor;
+    if (ran !== (gpujs as unknown as Record<string, unknown>)[KERNEL_CLASS[this.mode]]) {
+      throw new Error(`gpu: kernel '${op}' ran on gpu.js ${ran.name}, not ${KERNEL_CLASS[this.mode]} ('${this.mode}')${kernel.kernel.fallbackReason ? ` (${kernel.kernel.fallbackReason})` : ''}`);
     }
   }
 }
