@@ -8,12 +8,9 @@ import type { Tensor } from '../../../src/tensor/tensor.ts';
 import { tidy } from '../../../src/tensor/storage.ts';
 import { createGpuBackend, createGpuContext, gpuKernels, type GpuMode } from '../../../src/kernels/gpu/index.ts';
 import { GpuContext } from '../../../src/kernels/gpu/context.ts';
-import { parityCases, type ParityCase } from './parity-cases.ts';
+import { parityCases } from './parity-cases.ts';
+import { RTOL, atolFor, withinTolerance } from './parity-tolerance.ts';
 import * as nm from '../../../src/index.ts';
-
-/** rtol ~1e-4; atol grows with the reduction length (float32 sums of n terms carry ~n·2^-24 relative error). */
-const RTOL = 1e-4;
-const atolFor = (c: ParityCase): number => 1e-5 * Math.max(1, Math.sqrt(c.reduction ?? 1));
 
 function compare(gpu: Tensor, cpu: Tensor, label: string, atol: number): void {
   expect(gpu.shape, `${label}: shape`).toEqual(cpu.shape);
@@ -21,8 +18,7 @@ function compare(gpu: Tensor, cpu: Tensor, label: string, atol: number): void {
   const g = gpu.toFlatArray();
   const c = cpu.toFlatArray();
   for (let i = 0; i < c.length; i++) {
-    const ok = Number.isNaN(c[i]) ? Number.isNaN(g[i]) : g[i] === c[i] || Math.abs(g[i] - c[i]) <= atol + RTOL * Math.abs(c[i]);
-    if (!ok) expect.fail(`${label}: element ${i}: gpu ${g[i]}, cpu ${c[i]} (rtol ${RTOL}, atol ${atol})`);
+    if (!withinTolerance(g[i], c[i], atol)) expect.fail(`${label}: element ${i}: gpu ${g[i]}, cpu ${c[i]} (rtol ${RTOL}, atol ${atol})`);
   }
 }
 
