@@ -5,6 +5,9 @@
 // (SwiftShader: no GPU needed) and asserts every case's report, with the tolerances of the Node parity test.
 // It skips where /usr/bin/chromium is absent (.ci/run installs it). webgpu is not run: gpu.js reads WebGPU
 // results back only asynchronously and the synchronous engine's probe declines it (src/kernels/gpu/context.ts).
+// NOTE: a webgpu run would also need the page served from http://127.0.0.1 (measured: the blank page used
+// here is not a secure context, so `navigator.gpu` is absent; from localhost gpu.js's WebGPUKernel runs on
+// SwiftShader and a 64x64x64 matmul agrees with float32 to 2e-7, its result a Promise).
 
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
