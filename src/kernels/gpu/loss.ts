@@ -9,23 +9,13 @@ import { sizeOf } from '../../tensor/shape.ts';
 import type { Kernel } from '../backend.ts';
 import type { Constants, GpuArray, GpuContext } from './context.ts';
 import { Staging, deviceTensor } from './device.ts';
+// lse[o, i] = m + log Σ_r exp(x[o, r, i] - m): the logsumexp reduction's kernel, reused for the row normaliser.
+import { logsumexpBody } from './reduce.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
 function aroundAxis(shape: readonly number[], axis: number): [number, number, number] {
   return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
-}
-
-// lse[o, i] = m + log Σ_r exp(x[o, r, i] - m), m the row max (so exp never overflows).
-function rowLogSumExpBody(this: This, x: Float32Array): number {
-  const o = Math.floor(this.thread.x / this.constants.I);
-  const i = this.thread.x - o * this.constants.I;
-  const base = this.constants.xo + o * this.constants.R * this.constants.I + i;
-  let m = x[base];
-  for (let r = 1; r < this.constants.R; r++) m = Math.max(m, x[base + r * this.constants.I]);
-  let s = 0;
-  for (let r = 0; r < this.constants.R; r++) s += Math.exp(x[base + r * this.constants.I] - m);
-  return m + Math.log(s);
 }
 
 // softmax: y = exp(x - lse); logSoftmax (log = 1): y = x - lse.
@@ -116,7 +106,7 @@ export function lossGpuKernels(context: GpuContext): { [K in keyof LossOps]: Ker
     const [O, R, I] = aroundAxis(x.shape, axis);
     const staging = new Staging(context);
     const [xs] = staging.contiguous(x);
-    const lse = staging.hold(context.run(op, rowLogSumExpBody, O * I, { R, I, xo: xs.offset }, [xs.arg]));
+    const lse = staging.hold(context.run(op, logsumexpBody, O * I, { R, I, xo: xs.offset }, [xs.arg]));
     const y = context.run(op, normaliseBody, x.size, { RI: R * I, I, xo: xs.offset, log: op === 'logSoftmax' ? 1 : 0 }, [xs.arg, lse.value]);
     staging.release();
     return { outputs: [deviceTensor(y, x.shape)] };
@@ -142,7 +132,7 @@ export function lossGpuKernels(context: GpuContext): { [K in keyof LossOps]: Ker
       const [N, C] = logits.shape;
       const staging = new Staging(context);
       const [xs, ls] = staging.contiguous(logits, labels);
-      const lse = staging.hold(context.run('crossEntropy', rowLogSumExpBody, N, { R: C, I: 1, xo: xs.offset }, [xs.arg]));
+      const lse = staging.hold(context.run('crossEntropy', logsumexpBody, N, { R: C, I: 1, xo: xs.offset }, [xs.arg]));
       const probs = context.run('crossEntropy', normaliseBody, N * C, { RI: C, I: 1, xo: xs.offset, log: 0 }, [xs.arg, lse.value]);
       const rows = context.run('crossEntropy', crossEntropyRowBody, N, { C, s, xo: xs.offset, lo: ls.offset }, [xs.arg, lse.value, ls.arg]);
       const loss = reduceRows(context, 'crossEntropy', rows, N, reduction);

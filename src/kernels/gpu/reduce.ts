@@ -45,7 +45,7 @@ function gatherMaxBody(this: This, x: Float32Array, argmax: Float32Array): numbe
 }
 
 // log Σ_r exp(x[o, r, i]), stable: the max is subtracted first.
-function logsumexpBody(this: This, x: Float32Array): number {
+export function logsumexpBody(this: This, x: Float32Array): number {
   const o = Math.floor(this.thread.x / this.constants.I);
   const i = this.thread.x - o * this.constants.I;
   const base = this.constants.xo + o * this.constants.R * this.constants.I + i;

@@ -492,7 +492,7 @@ export function emitGemmModule(t: GemmTiling, memory: { initialPages: number; ma
 
   // lstmCellBackward(gates, ldg, dz, ldz, cPrev, ldcPrev, tanhC, ldt, dy, ldy, dh, dc, B, H): one step of BPTT
   // through the cell for B rows (row strides in bytes; dh and dc are contiguous [B, H] carries). Same maths,
-  // in the same order, as lstmCellBackward in src/kernels/cpu/recurrent.ts (float32 instead of float64):
+  // in the same order, as lstmCellBackward in src/kernels/cpu/lstm-cell.ts (float32 instead of float64):
   //   dht = dy + dh;  dct = dc + dht·o·(1 - tc²);  dz = [dct·g·i(1-i) | dct·cPrev·f(1-f) | dct·i(1-g²) | dht·tc·o(1-o)];
   //   dc <- dct·f   (dh is left for the caller's GEMM to overwrite)
   // Plain arithmetic, no approximation: four units per vector, scalar tail when H % 4 != 0.

@@ -7,15 +7,13 @@
 // (4H wide, row stride ldz), cPrev rows (stride ldcPrev), and c / tanhC / y sharing one layout (stride ldh,
 // first row at hOff).
 
-// NOTE: load the engine before cpu/recurrent.ts (the import cycle explained in backend.ts).
-import '../../tensor/tensor.ts';
 import type { FloatArray } from '../../tensor/dtype.ts';
-import { lstmCellBackward } from '../cpu/recurrent.ts';
+// The plain cells live in a module with no engine imports, so this file is outside the cpu/ import cycle.
+import { lstmCell, lstmCellBackward } from '../cpu/lstm-cell.ts';
 import { activeWorkerPool } from './gemm.ts';
 import { wasmRuntime } from './runtime.ts';
 import { copyOut, place, type Placed } from './staging.ts';
 import { CMD_LSTM_CELL, CMD_LSTM_CELL_BACKWARD } from './threads.ts';
-import { lstmCell } from '../cpu/lstm-cell.ts';
 
 /**
  * Split a cell pass across two threads from this many units (B·H) up, when worker threads run
@@ -99,7 +97,7 @@ export function wasmLstmCell(
 
 /**
  * One step of BPTT through the cell, in float32 WebAssembly SIMD: the same arguments and maths as
- * lstmCellBackward in src/kernels/cpu/recurrent.ts (which runs instead for Float64Arrays or without SIMD).
+ * lstmCellBackward in src/kernels/cpu/lstm-cell.ts (which runs instead for Float64Arrays or without SIMD).
  * Writes d(loss)/dz for the step's B rows into dz (gates' layout) and replaces the carry dc with
  * d(loss)/d(c_{t-1}); dh, dc are contiguous [B, H].
  * Why: at DCL-MoE's shape the scalar pass was ~1.4x the step's two GEMMs together (measured in the
