@@ -86,6 +86,8 @@ describe('routingPlan / moeDispatch / moeCombine', () => {
     expect(plan.offsets).toEqual([0, 1, 3]);
     expect(plan.tokenOfSlot.toArray()).toEqual([0, 0, 1, 1]);
     expect(plan.pairOfSlot.toArray()).toEqual([1, 0, 2, 3]);
+    // The inverse permutation, shaped as the indices: pair (n, j) sits in slot slotOfPair[n][j].
+    expect(plan.slotOfPair.toArray()).toEqual([[1, 0], [2, 3]]);
     expect([plan.numTokens, plan.k, plan.numExperts]).toEqual([2, 2, 3]);
   });
 

@@ -1,9 +1,8 @@
 // Gradient rules: Mixture-of-Experts routing: top-k selection, renormalised softmax over the selected experts, dispatch and combine.
 
 import type { RoutingOps } from '../../tensor/ops/routing.ts';
-import { moeCombineBackward, topkBackward } from '../../tensor/ops/routing.ts';
+import { moeCombineBackward, moeDispatchBackward, topkBackward } from '../../tensor/ops/routing.ts';
 import { softmaxBackward } from '../../tensor/ops/loss.ts';
-import { concat, scatterAdd } from '../../tensor/ops/movement.ts';
 import { emptyTensor } from '../../tensor/tensor.ts';
 import { type GradRulesFor, notDifferentiable } from './types.ts';
 
@@ -18,17 +17,17 @@ export const routingRules: GradRulesFor<RoutingOps> = {
   ],
   topkBackward: backwardKernel,
   moeRoute: notDifferentiable('integer routing bookkeeping'),
-  // moeDispatch: dx[n] = sum of the expert-input gradients of token n's slots = scatterAdd(0, tokenOfSlot, concat(dys))
-  moeDispatch: (dys, { inputs: [x, tokenOfSlot], outputs }) => {
-    const D = x.shape[1];
+  // moeDispatch: dx[n] = sum of the expert-input gradients of token n's slots (a scatter-add by tokenOfSlot)
+  moeDispatch: (dys, { inputs: [x, tokenOfSlot, slotOfPair], outputs }) => {
     // An expert whose output was never used sends no gradient: it contributes zeros.
-    const blocks = outputs.map((y, e) => dys[e] ?? emptyTensor([y.shape[0], D], x.dtype, true));
-    return [scatterAdd(emptyTensor(x.shape, x.dtype, true), tokenOfSlot, concat(blocks, 0), 0), null];
+    const blocks = outputs.map((y, e) => dys[e] ?? emptyTensor(y.shape, x.dtype, true));
+    return [moeDispatchBackward(tokenOfSlot, slotOfPair, blocks), null, null];
   },
+  moeDispatchBackward: backwardKernel,
   // moeCombine: dweights[n, j] = <dy[n], ys_e[slot]>, dys_e[slot] = weights[n, j] * dy[n]
-  moeCombine: ([dy], { inputs: [weights, pairOfSlot, ...ys], needsGrad }) => {
-    const [dweights, ...dExperts] = moeCombineBackward(dy!, weights, pairOfSlot, ys);
-    return [needsGrad[0] ? dweights : null, null, ...dExperts.map((d, e) => (needsGrad[e + 2] ? d : null))];
+  moeCombine: ([dy], { inputs: [weights, pairOfSlot, slotOfPair, ...ys], needsGrad }) => {
+    const [dweights, ...dExperts] = moeCombineBackward(dy!, weights, pairOfSlot, slotOfPair, ys);
+    return [needsGrad[0] ? dweights : null, null, null, ...dExperts.map((d, e) => (needsGrad[e + 3] ? d : null))];
   },
   moeCombineBackward: backwardKernel,
 };

@@ -76,15 +76,17 @@ export const routingKernels: KernelsFor<RoutingOps> = {
   },
 
   moeRoute: ([indices], { numExperts: E }) => {
-    // indices: [N, k] -> tokenOfSlot, pairOfSlot: [N*k], counts: [E]
+    // indices: [N, k] -> tokenOfSlot, pairOfSlot: [N*k], slotOfPair: [N, k], counts: [E]
     const k = indices.shape[1];
     const idx = contiguousValues(indices);
     const S = idx.length;
     const tokenOfSlot = emptyTensor([S], 'int32');
     const pairOfSlot = emptyTensor([S], 'int32');
+    const slotOfPair = emptyTensor(indices.shape, 'int32');
     const counts = emptyTensor([E], 'int32', true);
     const tokens = tokenOfSlot.values;
     const pairs = pairOfSlot.values;
+    const slots = slotOfPair.values;
     const cs = counts.values;
     for (let p = 0; p < S; p++) cs[idx[p]]++;
     // Counting sort: next[e] is the next free slot of expert e; walking pairs in order keeps it stable.
@@ -93,9 +95,10 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     for (let p = 0; p < S; p++) {
       const s = next[idx[p]]++;
       pairs[s] = p;
+      slots[p] = s;
       tokens[s] = (p / k) | 0;
     }
-    return { outputs: [tokenOfSlot, pairOfSlot, counts] };
+    return { outputs: [tokenOfSlot, pairOfSlot, slotOfPair, counts] };
   },
 
   moeDispatch: ([x, tokenOfSlot], { counts }) => {
@@ -121,7 +124,25 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     return { outputs };
   },
 
-  moeCombine: ([weights, pairOfSlot, ...ys]) => {
+  moeDispatchBackward: ([tokenOfSlot, slotOfPair, ...dxs]) => {
+    // dxs[e]: [count_e, D] -> dx: [N, D], dx[token of s] += dxs[s] for every slot s, in slot order
+    const N = slotOfPair.shape[0];
+    const D = dxs[0].shape[1];
+    const tokens = contiguousValues(tokenOfSlot);
+    const dx = emptyTensor([N, D], dxs[0].dtype, true);
+    const out = dx.values;
+    let s = 0;
+    for (const dxe of dxs) {
+      const src = contiguousValues(dxe);
+      for (let r = 0; r < dxe.shape[0]; r++, s++) {
+        const dst = tokens[s] * D;
+        for (let d = 0; d < D; d++) out[dst + d] += src[r * D + d];
+      }
+    }
+    return { outputs: [dx] };
+  },
+
+  moeCombine: ([weights, pairOfSlot, , ...ys]) => {
     // weights: [N, k], ys[e]: [count_e, D] -> y: [N, D]
     const [N, k] = weights.shape;
     const D = ys[0].shape[1];
@@ -143,7 +164,7 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     return { outputs: [y] };
   },
 
-  moeCombineBackward: ([dy, weights, pairOfSlot, ...ys]) => {
+  moeCombineBackward: ([dy, weights, pairOfSlot, , ...ys]) => {
     // dy: [N, D] -> dweights: [N, k], dys[e]: [count_e, D]
     const k = weights.shape[1];
     const D = dy.shape[1];

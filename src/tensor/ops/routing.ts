@@ -36,14 +36,19 @@ export interface RoutingOps {
   topkBackward: { size: number };
   /**
    * Routing bookkeeping from indices [N, k]: a counting sort of the N*k (token, choice) pairs by expert.
-   * Outputs [tokenOfSlot int32 [N*k], pairOfSlot int32 [N*k], counts int32 [E]].
+   * Outputs [tokenOfSlot int32 [N*k], pairOfSlot int32 [N*k], slotOfPair int32 [N, k], counts int32 [E]].
    */
   moeRoute: { numExperts: number };
-  /** x [N, D] -> one [count_e, D] block per expert: the rows of x listed in tokenOfSlot. Inputs [x, tokenOfSlot]. */
+  /**
+   * x [N, D] -> one [count_e, D] block per expert: the rows of x listed in tokenOfSlot.
+   * Inputs [x, tokenOfSlot, slotOfPair] (slotOfPair for the gradient).
+   */
   moeDispatch: { counts: number[] };
-  /** y[n] = sum over slots s of (n, j): weights[n, j] * ys_e[row of s]. Inputs [weights, pairOfSlot, ...ys]. */
+  /** Backward of moeDispatch: dx[n] = sum of the expert-input gradients of token n's slots. Inputs [tokenOfSlot, slotOfPair, ...dxs]. */
+  moeDispatchBackward: NoAttrs;
+  /** y[n] = sum over slots s of (n, j): weights[n, j] * ys_e[row of s]. Inputs [weights, pairOfSlot, slotOfPair, ...ys]. */
   moeCombine: NoAttrs;
-  /** Backward of moeCombine: outputs [dweights, ...dys]. Inputs [dy, weights, pairOfSlot, ...ys]. */
+  /** Backward of moeCombine: outputs [dweights, ...dys]. Inputs [dy, weights, pairOfSlot, slotOfPair, ...ys]. */
   moeCombineBackward: NoAttrs;
 }
 
@@ -109,6 +114,12 @@ export interface RoutingPlan {
   readonly tokenOfSlot: Tensor;
   /** int32 [N*k]: the flat (token, choice) index n*k + j of each slot (where its weight lives). */
   readonly pairOfSlot: Tensor;
+  /**
+   * int32 [N, k]: the slot of each (token, choice) pair, the inverse of pairOfSlot. The CPU kernels walk
+   * slots and scatter into tokens; a GPU thread cannot scatter, so the GPU kernels gather each token's
+   * slots through this instead.
+   */
+  readonly slotOfPair: Tensor;
 }
 
 /**
@@ -124,13 +135,13 @@ export function routingPlan(indices: Tensor, numExperts: number): RoutingPlan {
   if (indices.rank !== 2) throw new Error(`routingPlan: indices must be [N, k], got ${formatShape(indices.shape)}`);
   if (!Number.isInteger(numExperts) || numExperts < 1) throw new Error(`routingPlan: numExperts must be a positive integer, got ${numExperts}`);
   checkIndices('routingPlan', indices, numExperts, `numExperts=${numExperts}, indices=${formatShape(indices.shape)}`);
-  const [tokenOfSlot, pairOfSlot, countsTensor] = runOp('moeRoute', [indices], { numExperts });
+  const [tokenOfSlot, pairOfSlot, slotOfPair, countsTensor] = runOp('moeRoute', [indices], { numExperts });
   const counts = Array.from(countsTensor.values);
   countsTensor.dispose();
   const offsets: number[] = [];
   counts.reduce((start, c) => (offsets.push(start), start + c), 0);
   const [N, k] = indices.shape;
-  return { numTokens: N, k, numExperts, counts, offsets, tokenOfSlot, pairOfSlot };
+  return { numTokens: N, k, numExperts, counts, offsets, tokenOfSlot, pairOfSlot, slotOfPair };
 }
 
 /**
@@ -146,7 +157,12 @@ export function moeDispatch(x: Tensor, plan: RoutingPlan): Tensor[] {
   if (x.rank !== 2 || x.shape[0] !== plan.numTokens) {
     throw new Error(`moeDispatch: x must be [${plan.numTokens}, D] for this plan, got ${formatShape(x.shape)}`);
   }
-  return runOp('moeDispatch', [x, plan.tokenOfSlot], { counts: [...plan.counts] });
+  return runOp('moeDispatch', [x, plan.tokenOfSlot, plan.slotOfPair], { counts: [...plan.counts] });
+}
+
+/** Backward of moeDispatch (used by its rule): dx [N, D] from the expert blocks dxs[e] [count_e, D]. */
+export function moeDispatchBackward(tokenOfSlot: Tensor, slotOfPair: Tensor, dxs: readonly Tensor[]): Tensor {
+  return runOp('moeDispatchBackward', [tokenOfSlot, slotOfPair, ...dxs], {})[0];
 }
 
 /**
@@ -178,12 +194,12 @@ export function moeCombine(expertOutputs: readonly (Tensor | null)[], weights: T
     if (y.dtype !== weights.dtype) throw new Error(`moeCombine: dtypes differ (weights=${weights.dtype}, expert ${e}=${y.dtype})`);
     return y;
   });
-  return runOp('moeCombine', [weights, plan.pairOfSlot, ...ys], {})[0];
+  return runOp('moeCombine', [weights, plan.pairOfSlot, plan.slotOfPair, ...ys], {})[0];
 }
 
 /** Backward of moeCombine (used by its rule): [dweights, ...dys]. */
-export function moeCombineBackward(dy: Tensor, weights: Tensor, pairOfSlot: Tensor, ys: readonly Tensor[]): Tensor[] {
-  return runOp('moeCombineBackward', [dy, weights, pairOfSlot, ...ys], {});
+export function moeCombineBackward(dy: Tensor, weights: Tensor, pairOfSlot: Tensor, slotOfPair: Tensor, ys: readonly Tensor[]): Tensor[] {
+  return runOp('moeCombineBackward', [dy, weights, pairOfSlot, slotOfPair, ...ys], {});
 }
 
 /**
