@@ -20,6 +20,7 @@ import { linalgGpuKernels } from './linalg.ts';
 import { lossGpuKernels } from './loss.ts';
 import { convGpuKernels } from './conv.ts';
 import { recurrentGpuKernels } from './recurrent.ts';
+import { ROUTING_INPUTS, type RoutingInputs, routingGpuKernels } from './routing.ts';
 import { stageable } from './device.ts';
 import { setDeviceAdamFactory } from '../../optim/device-optimizer.ts';
 import { DeviceAdam } from './adam.ts';
@@ -35,21 +36,27 @@ export function gpuKernels(context: GpuContext): Partial<KernelTable> {
     ...lossGpuKernels(context),
     ...convGpuKernels(context),
     ...recurrentGpuKernels(context),
+    ...routingGpuKernels(context),
   };
 }
 
 type Accepts = { [K in OpName]?: (inputs: readonly Tensor[], attrs: OpAttrs[K]) => boolean };
 
 /**
- * float32 inputs (int32 only where an op takes labels or argmax indices: `indexAt`), none empty, each
- * readable by a kernel (contiguous, or few strided axes). Anything else (float64 gradient checks, int32
- * arithmetic) runs on the CPU.
+ * float32 inputs (int32 only where an op takes labels, argmax or top-k indices or a routing plan: the
+ * position or positions `indexAt`), each readable by a kernel (contiguous, or few strided axes), none empty
+ * before `blocksFrom` (the routing ops' per-expert blocks, from there on, are empty for an expert that got
+ * no tokens). Anything else (float64 gradient checks, int32 arithmetic) runs on the CPU.
  */
-function plainInputs(inputs: readonly Tensor[], indexAt = -1): boolean {
+function plainInputs(inputs: readonly Tensor[], indexAt: number | readonly number[] = -1, blocksFrom = inputs.length): boolean {
   for (let i = 0; i < inputs.length; i++) {
     const x = inputs[i];
-    const dtypeOk = x.dtype === 'float32' || (x.dtype === 'int32' && i === indexAt);
-    if (!dtypeOk || x.size === 0 || !stageable(x)) return false;
+    const isIndex = typeof indexAt === 'number' ? i === indexAt : indexAt.includes(i);
+    const dtypeOk = x.dtype === 'float32' || (x.dtype === 'int32' && isIndex);
+    if (!dtypeOk) return false;
+    if (x.size === 0) {
+      if (i < blocksFrom) return false;
+    } else if (!stageable(x)) return false;
   }
   return true;
 }
@@ -81,6 +88,10 @@ function admissionRules(kernels: Partial<KernelTable>): Accepts {
     sumToShape: (inputs: readonly Tensor[], { shape }: OpAttrs['sumToShape']) => plainInputs(inputs) && sumToShapeAccepts(inputs[0], shape),
     concat: (inputs: readonly Tensor[]) => inputs.length <= MAX_CONCAT_INPUTS && plainInputs(inputs),
   });
+  // Routing: int32 top-k indices and plan maps at fixed positions, then per-expert blocks (see routing.ts).
+  for (const [op, { index, blocksFrom }] of Object.entries(ROUTING_INPUTS) as [OpName, RoutingInputs][]) {
+    if (op in rules) (rules as Record<string, unknown>)[op] = (inputs: readonly Tensor[]) => plainInputs(inputs, index, blocksFrom);
+  }
   return rules;
 }
 

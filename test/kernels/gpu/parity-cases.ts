@@ -239,6 +239,136 @@ export const recurrentCases: ParityCase[] = [
   { name: 'lstmBackward T 70 (three stack levels)', op: 'lstmBackward', inputs: () => lstmBackwardInputs(2, 70, 2, 3, 1060), attrs: { needsDx: true }, reduction: 2 * 70 * 12 },
 ];
 
-export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases, ...recurrentCases];
+/** Top-k expert indices of seeded logits on a 0.5 grid (ties), as a router produces them. */
+const routed = (N: number, E: number, k: number, seed: number): Tensor => cpuKernels.topk([coarse([N, E], seed)], { k }).outputs[1];
+/** int32 [N, k] routing choices that never pick the experts in `skip` (an expert that gets no tokens). */
+const routedAvoiding = (N: number, E: number, k: number, skip: number[], seed: number): Tensor => {
+  const r = rng(seed);
+  const allowed = Array.from({ length: E }, (_, e) => e).filter((e) => !skip.includes(e));
+  const v: number[] = [];
+  for (let n = 0; n < N; n++) {
+    const pool = [...allowed];
+    for (let j = 0; j < k; j++) v.push(pool.splice(Math.floor(r.next() * pool.length), 1)[0]);
+  }
+  return nm.tensor(v, { dtype: 'int32', shape: [N, k] });
+};
+/** The CPU's routing plan of `indices`: [tokenOfSlot, pairOfSlot, slotOfPair] and the counts. */
+const planOf = (indices: Tensor, E: number): { maps: Tensor[]; counts: number[] } => {
+  const [tokenOfSlot, pairOfSlot, slotOfPair, counts] = cpuKernels.moeRoute([indices], { numExperts: E }).outputs;
+  return { maps: [tokenOfSlot, pairOfSlot, slotOfPair], counts: Array.from(counts.values) };
+};
+/** One seeded [count_e, D] block per expert (empty for an expert with no tokens). */
+const blocksOf = (counts: number[], D: number, seed: number): Tensor[] => counts.map((c, e) => normal([c, D], seed + e));
+
+/** The inputs of moeCombine / moeCombineBackward (with dy) for a plan of `indices`. */
+const combineInputs = (indices: Tensor, E: number, D: number, seed: number, backward: boolean): Tensor[] => {
+  const [N, k] = indices.shape;
+  const { maps: [, pairOfSlot, slotOfPair], counts } = planOf(indices, E);
+  const weights = cpuKernels.softmax([normal([N, k], seed)], { axis: 1 }).outputs[0];
+  return [...(backward ? [normal([N, D], seed + 1)] : []), weights, pairOfSlot, slotOfPair, ...blocksOf(counts, D, seed + 2)];
+};
+
+export const routingCases: ParityCase[] = [
+  { name: 'topk k=2 of E=8 with ties', op: 'topk', inputs: () => [coarse([13, 8], 1300)], attrs: { k: 2 } },
+  { name: 'topk k=1, batch 1', op: 'topk', inputs: () => [normal([1, 5], 1301)], attrs: { k: 1 } },
+  { name: 'topk k=E (a full sort) of a transposed 3-d view with ties', op: 'topk', inputs: () => [nm.permute(coarse([6, 2, 3], 1302), [1, 2, 0])], attrs: { k: 6 } },
+  { name: 'topk k=4 of E=64', op: 'topk', inputs: () => [coarse([5, 64], 1303)], attrs: { k: 4 } },
+  { name: 'topk of all-equal rows (every tie to the lower index)', op: 'topk', inputs: () => [nm.zeros([3, 7])], attrs: { k: 3 } },
+  { name: 'topkSoftmax k=2 of E=8 with ties', op: 'topkSoftmax', inputs: () => [coarse([17, 8], 1310)], attrs: { k: 2 } },
+  { name: 'topkSoftmax k=1 (Switch), batch 1', op: 'topkSoftmax', inputs: () => [normal([1, 8], 1311, 3)], attrs: { k: 1 } },
+  { name: 'topkSoftmax k=E (the full softmax), odd E=5', op: 'topkSoftmax', inputs: () => [normal([4, 5], 1312, 3)], attrs: { k: 5 } },
+  { name: 'topkSoftmax of a transposed view, large logits', op: 'topkSoftmax', inputs: () => [nm.permute(normal([6, 9], 1313, 20), [1, 0])], attrs: { k: 3 } },
+  { name: 'topkBackward k=2 of E=8 (indices with ties)', op: 'topkBackward', inputs: () => [normal([13, 2], 1320), routed(13, 8, 2, 1321)], attrs: { size: 8 }, reduction: 2 },
+  { name: 'topkBackward k=E, batch 1', op: 'topkBackward', inputs: () => [normal([1, 6], 1322), routed(1, 6, 6, 1323)], attrs: { size: 6 }, reduction: 6 },
+  {
+    name: 'topkBackward with repeated indices (sums) and a strided dy',
+    op: 'topkBackward',
+    inputs: () => [nm.permute(normal([3, 5], 1324), [1, 0]), nm.tensor([0, 0, 2, 1, 1, 1, 4, 3, 4, 2, 2, 2, 0, 3, 0], { dtype: 'int32', shape: [5, 3] })],
+    attrs: { size: 5 },
+    reduction: 3,
+  },
+  { name: 'moeRoute top-2 of E=8, N=13 (ties)', op: 'moeRoute', inputs: () => [routed(13, 8, 2, 1330)], attrs: { numExperts: 8 } },
+  { name: 'moeRoute with experts that get no tokens', op: 'moeRoute', inputs: () => [routedAvoiding(9, 6, 2, [0, 4], 1331)], attrs: { numExperts: 6 } },
+  { name: 'moeRoute k=1, batch 1', op: 'moeRoute', inputs: () => [routed(1, 4, 1, 1332)], attrs: { numExperts: 4 } },
+  { name: 'moeRoute k=E', op: 'moeRoute', inputs: () => [routed(5, 3, 3, 1333)], attrs: { numExperts: 3 } },
+  // N·k = 1201 pairs: several 256-pair blocks of the device plan, the last one partial.
+  { name: 'moeRoute top-1 of E=8 over 1201 tokens (several plan blocks)', op: 'moeRoute', inputs: () => [routed(1201, 8, 1, 1334)], attrs: { numExperts: 8 } },
+  { name: 'moeRoute top-2 of E=8 over 700 tokens, one expert idle', op: 'moeRoute', inputs: () => [routedAvoiding(700, 8, 2, [5], 1335)], attrs: { numExperts: 8 } },
+  {
+    name: 'moeDispatch top-2 of E=4, odd D=7',
+    op: 'moeDispatch',
+    inputs: () => {
+      const plan = planOf(routed(11, 4, 2, 1340), 4);
+      return [normal([11, 7], 1341), plan.maps[0], plan.maps[2]];
+    },
+    attrs: { counts: planOf(routed(11, 4, 2, 1340), 4).counts },
+  },
+  {
+    name: 'moeDispatch of a transposed x, an expert with no tokens',
+    op: 'moeDispatch',
+    inputs: () => {
+      const plan = planOf(routedAvoiding(6, 4, 2, [2], 1342), 4);
+      return [nm.permute(normal([5, 6], 1343), [1, 0]), plan.maps[0], plan.maps[2]];
+    },
+    attrs: { counts: planOf(routedAvoiding(6, 4, 2, [2], 1342), 4).counts },
+  },
+  {
+    name: 'moeDispatch k=1, batch 1',
+    op: 'moeDispatch',
+    inputs: () => {
+      const plan = planOf(routed(1, 3, 1, 1344), 3);
+      return [normal([1, 4], 1345), plan.maps[0], plan.maps[2]];
+    },
+    attrs: { counts: planOf(routed(1, 3, 1, 1344), 3).counts },
+  },
+  {
+    name: 'moeDispatchBackward top-2 of E=5, an expert with no tokens, odd D=3',
+    op: 'moeDispatchBackward',
+    inputs: () => {
+      const plan = planOf(routedAvoiding(8, 5, 2, [1], 1350), 5);
+      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.counts, 3, 1351)];
+    },
+    attrs: none,
+    reduction: 2,
+  },
+  {
+    name: 'moeDispatchBackward k=E, batch 1',
+    op: 'moeDispatchBackward',
+    inputs: () => {
+      const plan = planOf(routed(1, 4, 4, 1352), 4);
+      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.counts, 6, 1353)];
+    },
+    attrs: none,
+    reduction: 4,
+  },
+  { name: 'moeCombine top-2 of E=4, odd D=5', op: 'moeCombine', inputs: () => combineInputs(routed(9, 4, 2, 1360), 4, 5, 1361, false), attrs: none, reduction: 2 },
+  { name: 'moeCombine with experts that get no tokens', op: 'moeCombine', inputs: () => combineInputs(routedAvoiding(7, 6, 2, [0, 3], 1362), 6, 4, 1363, false), attrs: none, reduction: 2 },
+  { name: 'moeCombine k=1, batch 1', op: 'moeCombine', inputs: () => combineInputs(routed(1, 3, 1, 1364), 3, 8, 1365, false), attrs: none },
+  { name: 'moeCombine k=E', op: 'moeCombine', inputs: () => combineInputs(routed(4, 3, 3, 1366), 3, 2, 1367, false), attrs: none, reduction: 3 },
+  {
+    name: 'moeCombine of dispatch views (expert blocks at offsets in one array)',
+    op: 'moeCombine',
+    inputs: () => {
+      const indices = routed(10, 4, 2, 1368);
+      const { maps: [tokenOfSlot, pairOfSlot, slotOfPair], counts } = planOf(indices, 4);
+      const xs = cpuKernels.moeDispatch([normal([10, 3], 1369), tokenOfSlot, slotOfPair], { counts }).outputs;
+      return [cpuKernels.softmax([normal([10, 2], 1370)], { axis: 1 }).outputs[0], pairOfSlot, slotOfPair, ...xs];
+    },
+    attrs: none,
+    reduction: 2,
+  },
+  { name: 'moeCombineBackward top-2 of E=4, odd D=5', op: 'moeCombineBackward', inputs: () => combineInputs(routed(9, 4, 2, 1380), 4, 5, 1381, true), attrs: none, reduction: 5 },
+  {
+    name: 'moeCombineBackward with experts that get no tokens',
+    op: 'moeCombineBackward',
+    inputs: () => combineInputs(routedAvoiding(7, 6, 2, [2, 5], 1382), 6, 9, 1383, true),
+    attrs: none,
+    reduction: 9,
+  },
+  { name: 'moeCombineBackward k=1, batch 1', op: 'moeCombineBackward', inputs: () => combineInputs(routed(1, 3, 1, 1384), 3, 4, 1385, true), attrs: none, reduction: 4 },
+  { name: 'moeCombineBackward k=E, D=64', op: 'moeCombineBackward', inputs: () => combineInputs(routed(6, 4, 4, 1386), 4, 64, 1387, true), attrs: none, reduction: 64 },
+];
+
+export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases, ...recurrentCases, ...routingCases];
 
 export { labels, normal, positive, awayFromZero, rng };

@@ -1,0 +1,395 @@
+// gpu.js kernels for Mixture-of-Experts routing: top-k by rank counting, its gradient, the routing plan, dispatch and combine as gathers.
+//
+// A GPU thread computes one output cell and cannot scatter, so every op here is written as a gather:
+//   topk          cell (r, j) finds the expert of rank j in row r by counting (O(E²) per cell; E ≤ 64 in MoE)
+//   topkBackward  cell (r, e) looks for e among row r's k indices
+//   moeDispatch   slot s reads row tokenOfSlot[s] of x
+//   moeCombine    token n reads its k slots through slotOfPair (the plan's pair -> slot map), one pass per
+//                 expert: each expert's output is its own tensor, and a kernel reads a fixed set of arrays
+//   combine / dispatch gradients: the same passes (dweights, dx) and one gather by pairOfSlot (dys)
+//
+// NOTE: the per-expert tensors ([count_e, D]) have data-dependent sizes, and gpu.js compiles a kernel per
+// argument size: a pass over expert e's block compiles once per distinct count_e (as the experts' own dense
+// kernels do). Counts, offsets and starts that change from batch to batch are passed as numbers (uniforms),
+// never as constants, so the rest of the routing kernels compile once per (N, k, E, D).
+
+import type { RoutingOps } from '../../tensor/ops/routing.ts';
+import { type Tensor, viewOf } from '../../tensor/tensor.ts';
+import type { Kernel } from '../backend.ts';
+import type { Constants, GpuArray, GpuContext, KernelArg } from './context.ts';
+import { NO_INPUT, Staging, deviceTensor } from './device.ts';
+
+type This = { thread: { x: number }; constants: Constants };
+
+// ---- top-k -------------------------------------------------------------------------------------------
+
+// The expert of output cell (r, j): the e of row r whose rank is j, with
+// rank(e) = #{f : x[f] > x[e]} + #{f < e : x[f] = x[e]}.
+// NOTE: equal values rank the lower index first, as the CPU's insertion with strict '>' (ties go to the
+// lower index). NaN logits give an unspecified order on both backends (the two orders differ).
+function topkIndexBody(this: This, x: Float32Array): number {
+  const r = Math.floor(this.thread.x / this.constants.K);
+  const j = this.thread.x - r * this.constants.K;
+  const row = this.constants.xo + r * this.constants.E;
+  let found = 0;
+  for (let e = 0; e < this.constants.E; e++) {
+    const v = x[row + e];
+    let rank = 0;
+    for (let f = 0; f < this.constants.E; f++) {
+      const u = x[row + f];
+      if (u > v) rank += 1;
+      else if (u === v && f < e) rank += 1;
+    }
+    if (rank === j) found = e;
+  }
+  return found;
+}
+
+// values[r, j] = x[r, indices[r, j]]
+function topkValueBody(this: This, x: Float32Array, indices: Float32Array): number {
+  const r = Math.floor(this.thread.x / this.constants.K);
+  return x[this.constants.xo + r * this.constants.E + indices[this.thread.x]];
+}
+
+// weights[r, j] = exp(z_j - z_0) / Σ_i exp(z_i - z_0), z_i = x[r, indices[r, i]]: z_0 is the row's largest, so exp <= 1.
+function topkSoftmaxBody(this: This, x: Float32Array, indices: Float32Array): number {
+  const r = Math.floor(this.thread.x / this.constants.K);
+  const row = this.constants.xo + r * this.constants.E;
+  const picks = r * this.constants.K;
+  const m = x[row + indices[picks]];
+  let s = 0;
+  for (let i = 0; i < this.constants.K; i++) s += Math.exp(x[row + indices[picks + i]] - m);
+  return Math.exp(x[row + indices[this.thread.x]] - m) * (1 / s);
+}
+
+// dx[r, e] = Σ_j dy[r, j] over the j with indices[r, j] = e (0 where e was not selected).
+function topkBackwardBody(this: This, dy: Float32Array, indices: Float32Array): number {
+  const r = Math.floor(this.thread.x / this.constants.E);
+  const e = this.thread.x - r * this.constants.E;
+  let s = 0;
+  for (let j = 0; j < this.constants.K; j++) {
+    if (indices[this.constants.io + r * this.constants.K + j] === e) s += dy[this.constants.dyo + r * this.constants.K + j];
+  }
+  return s;
+}
+
+// ---- dispatch and combine ----------------------------------------------------------------------------
+
+// xs[s, d] = x[tokenOfSlot[s], d]: every slot's row, expert-major (each expert's block is a view of it).
+function dispatchBody(this: This, x: Float32Array, tokens: Float32Array): number {
+  const s = Math.floor(this.thread.x / this.constants.D);
+  const d = this.thread.x - s * this.constants.D;
+  return x[this.constants.xo + tokens[this.constants.to + s] * this.constants.D + d];
+}
+
+// One expert's pass of a per-token sum over its slots:
+//   y[n, d] = prev[n, d] + Σ_j w[n, j] · block[slotOfPair[n, j] - start, d]
+// over the pairs (n, j) routed to this expert (slot in [start, start + count)); w = 1 for the dispatch
+// gradient (weighted = 0), prev = 0 on the first pass (first = 1). Passes run in expert order, so each token
+// sums its slots in slot order, as the CPU's walk over the slots does.
+function expertPassBody(this: This, prev: Float32Array, slots: Float32Array, w: Float32Array, block: Float32Array, start: number, count: number, bo: number): number {
+  const n = Math.floor(this.thread.x / this.constants.D);
+  const d = this.thread.x - n * this.constants.D;
+  let acc = 0;
+  if (this.constants.first === 0) acc = prev[this.thread.x];
+  for (let j = 0; j < this.constants.K; j++) {
+    const r = slots[this.constants.so + n * this.constants.K + j] - start;
+    if (r >= 0 && r < count) {
+      const v = block[bo + r * this.constants.D + d];
+      if (this.constants.weighted === 1) acc += w[this.constants.wo + n * this.constants.K + j] * v;
+      else acc += v;
+    }
+  }
+  return acc;
+}
+
+// One expert's pass of dweights[n, j] = <dy[n], block[slotOfPair[n, j] - start]> for the pairs routed to it
+// (every pair has one slot, so one pass sets it); prev elsewhere, 0 before the first pass.
+function weightGradPassBody(this: This, prev: Float32Array, slots: Float32Array, dy: Float32Array, block: Float32Array, start: number, count: number, bo: number): number {
+  const n = Math.floor(this.thread.x / this.constants.K);
+  const r = slots[this.constants.so + this.thread.x] - start;
+  if (r >= 0 && r < count) {
+    let dot = 0;
+    for (let d = 0; d < this.constants.D; d++) dot += dy[this.constants.dyo + n * this.constants.D + d] * block[bo + r * this.constants.D + d];
+    return dot;
+  }
+  if (this.constants.first === 1) return 0;
+  return prev[this.thread.x];
+}
+
+// dys[s, d] = weights[pair] · dy[n, d] with pair = pairOfSlot[s] = n·K + j: each slot gathers its token's gradient.
+function combineBackwardSlotBody(this: This, dy: Float32Array, w: Float32Array, pairs: Float32Array): number {
+  const s = Math.floor(this.thread.x / this.constants.D);
+  const d = this.thread.x - s * this.constants.D;
+  const pair = pairs[this.constants.po + s];
+  const n = Math.floor(pair / this.constants.K);
+  return w[this.constants.wo + pair] * dy[this.constants.dyo + n * this.constants.D + d];
+}
+
+/** Views [count_e, D] of one expert-major [S, D] device array: the per-expert outputs of dispatch and of the combine gradient. */
+function expertBlocks(all: GpuArray, counts: readonly number[], D: number): Tensor[] {
+  const whole = deviceTensor(all, [all.length / D, D]);
+  const blocks: Tensor[] = [];
+  let start = 0;
+  for (const c of counts) {
+    blocks.push(viewOf(whole, [c, D], [D, 1], start * D));
+    start += c;
+  }
+  whole.dispose(); // the views keep the array alive; it is freed with the last of them
+  return blocks;
+}
+
+/**
+ * Run `pass` once per expert with tokens, in expert order, each pass reading the previous one's result
+ * (a gpu.js kernel cannot accumulate in place). Blocks may be views; empty blocks are skipped.
+ */
+function expertPasses(
+  context: GpuContext,
+  staging: Staging,
+  blocks: readonly Tensor[],
+  pass: (prev: GpuArray | null, block: { arg: KernelArg; offset: number }, start: number, count: number) => GpuArray,
+): GpuArray {
+  let acc: GpuArray | null = null;
+  let start = 0;
+  for (const block of blocks) {
+    const count = block.shape[0];
+    if (count > 0) {
+      const [b] = staging.contiguous(block);
+      const next = pass(acc, b, start, count);
+      acc?.dispose();
+      acc = next;
+    }
+    start += count;
+  }
+  if (acc === null) throw new Error(`gpu routing: every expert block is empty (blocks [${blocks.map((b) => `[${b.shape}]`).join(', ')}])`);
+  return acc;
+}
+
+// ---- the routing plan on the device ------------------------------------------------------------------
+
+/** Pairs per block of the device plan: a block's counts are one cell's loop; slots are found within it. */
+const PLAN_BLOCK = 256;
+
+// blockCounts[b, e] = #{p in block b : indices[p] = e}
+function blockCountsBody(this: This, indices: Float32Array): number {
+  const b = Math.floor(this.thread.x / this.constants.E);
+  const e = this.thread.x - b * this.constants.E;
+  let c = 0;
+  for (let i = 0; i < this.constants.BS; i++) {
+    const p = b * this.constants.BS + i;
+    if (p < this.constants.S) {
+      if (indices[this.constants.io + p] === e) c += 1;
+    }
+  }
+  return c;
+}
+
+// counts[e] = Σ_b blockCounts[b, e]
+function planCountsBody(this: This, blockCounts: Float32Array): number {
+  let c = 0;
+  for (let b = 0; b < this.constants.NB; b++) c += blockCounts[b * this.constants.E + this.thread.x];
+  return c;
+}
+
+// blockStart[b, e] = offset of expert e + Σ_{c < b} blockCounts[c, e]: the slot of block b's first pair routed to e.
+function blockStartBody(this: This, blockCounts: Float32Array, counts: Float32Array): number {
+  const b = Math.floor(this.thread.x / this.constants.E);
+  const e = this.thread.x - b * this.constants.E;
+  let s = 0;
+  for (let f = 0; f < this.constants.E; f++) {
+    if (f < e) s += counts[f];
+  }
+  for (let c = 0; c < this.constants.NB; c++) {
+    if (c < b) s += blockCounts[c * this.constants.E + e];
+  }
+  return s;
+}
+
+// slotOfPair[p] = blockStart[block of p, e] + #{q < p in p's block : indices[q] = e}, e = indices[p] (stable).
+function slotOfPairBody(this: This, indices: Float32Array, blockStart: Float32Array): number {
+  const p = this.thread.x;
+  const e = indices[this.constants.io + p];
+  const b = Math.floor(p / this.constants.BS);
+  let s = blockStart[b * this.constants.E + e];
+  for (let i = 0; i < this.constants.BS; i++) {
+    const q = b * this.constants.BS + i;
+    if (q >= p) break;
+    if (indices[this.constants.io + q] === e) s += 1;
+  }
+  return s;
+}
+
+// pairOfSlot[s]: the expert e owning slot s (from the counts), the last block b whose blockStart[b, e] <= s
+// (a binary search: blockStart is non-decreasing in b), then the (s - blockStart[b, e])-th pair of e in b.
+function pairOfSlotBody(this: This, indices: Float32Array, counts: Float32Array, blockStart: Float32Array): number {
+  const s = this.thread.x;
+  let e = 0;
+  let end = 0;
+  for (let f = 0; f < this.constants.E; f++) {
+    const begin = end;
+    end += counts[f];
+    if (s >= begin && s < end) e = f;
+  }
+  let lo = 0;
+  let hi = this.constants.NB - 1;
+  for (let it = 0; it < this.constants.LOG_NB; it++) {
+    if (lo < hi) {
+      const mid = Math.floor((lo + hi + 1) / 2);
+      if (blockStart[mid * this.constants.E + e] <= s) lo = mid;
+      else hi = mid - 1;
+    }
+  }
+  const target = s - blockStart[lo * this.constants.E + e];
+  let seen = 0;
+  let pair = 0;
+  for (let i = 0; i < this.constants.BS; i++) {
+    const q = lo * this.constants.BS + i;
+    if (q < this.constants.S) {
+      if (indices[this.constants.io + q] === e) {
+        if (seen === target) pair = q;
+        seen += 1;
+      }
+    }
+  }
+  return pair;
+}
+
+// tokenOfSlot[s] = floor(pairOfSlot[s] / K)
+function tokenOfSlotBody(this: This, pairs: Float32Array): number {
+  return Math.floor(pairs[this.thread.x] / this.constants.K);
+}
+
+/** Where a routing op takes int32 inputs (top-k indices, the plan's maps), and where its per-expert blocks begin (those may be empty). */
+export interface RoutingInputs {
+  index: readonly number[];
+  blocksFrom?: number;
+}
+
+/** The admission rules read this (./index.ts): every other input is a non-empty float32 tensor. */
+export const ROUTING_INPUTS: { [K in keyof RoutingOps]?: RoutingInputs } = {
+  topkBackward: { index: [1] }, // [dy, indices]
+  moeRoute: { index: [0] }, // [indices]
+  moeDispatch: { index: [1, 2] }, // [x, tokenOfSlot, slotOfPair]
+  moeDispatchBackward: { index: [0, 1], blocksFrom: 2 }, // [tokenOfSlot, slotOfPair, ...dxs]
+  moeCombine: { index: [1, 2], blocksFrom: 3 }, // [weights, pairOfSlot, slotOfPair, ...ys]
+  moeCombineBackward: { index: [2, 3], blocksFrom: 4 }, // [dy, weights, pairOfSlot, slotOfPair, ...ys]
+};
+
+export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps]: Kernel<K> } {
+  /** Top-k indices of x [.., E] as a device array [rows·k], plus what the value kernels need. */
+  const selectTopk = (x: Tensor, k: number, staging: Staging): { indices: GpuArray; xs: { arg: KernelArg; offset: number }; E: number; rows: number } => {
+    const E = x.shape[x.rank - 1];
+    const rows = x.size / E;
+    const [xs] = staging.contiguous(x);
+    const indices = context.run('topk', topkIndexBody, rows * k, { K: k, E, xo: xs.offset }, [xs.arg], 'int32');
+    return { indices, xs, E, rows };
+  };
+
+  return {
+    topk: ([x], { k }) => {
+      // x: [.., E] -> values, indices: [.., k]
+      const shape = [...x.shape.slice(0, -1), k];
+      const staging = new Staging(context);
+      const { indices, xs, E, rows } = selectTopk(x, k, staging);
+      const values = context.run('topk', topkValueBody, rows * k, { K: k, E, xo: xs.offset }, [xs.arg, indices.value]);
+      staging.release();
+      return { outputs: [deviceTensor(values, shape), deviceTensor(indices, shape)] };
+    },
+
+    topkSoftmax: ([x], { k }) => {
+      // x: [.., E] -> weights, indices: [.., k]
+      const shape = [...x.shape.slice(0, -1), k];
+      const staging = new Staging(context);
+      const { indices, xs, E, rows } = selectTopk(x, k, staging);
+      const weights = context.run('topkSoftmax', topkSoftmaxBody, rows * k, { K: k, E, xo: xs.offset }, [xs.arg, indices.value]);
+      staging.release();
+      return { outputs: [deviceTensor(weights, shape), deviceTensor(indices, shape)] };
+    },
+
+    topkBackward: ([dy, indices], { size: E }) => {
+      // dy, indices: [.., k] -> dx: [.., E]
+      const k = dy.shape[dy.rank - 1];
+      const rows = dy.size / k;
+      const staging = new Staging(context);
+      const [g, idx] = staging.contiguous(dy, indices);
+      const dx = context.run('topkBackward', topkBackwardBody, rows * E, { K: k, E, dyo: g.offset, io: idx.offset }, [g.arg, idx.arg]);
+      staging.release();
+      return { outputs: [deviceTensor(dx, [...dy.shape.slice(0, -1), E])] };
+    },
+
+    moeRoute: ([indices], { numExperts: E }) => {
+      // indices: [N, k] -> tokenOfSlot, pairOfSlot: [N*k], slotOfPair: [N, k], counts: [E]
+      const k = indices.shape[1];
+      const S = indices.size;
+      const BS = Math.min(PLAN_BLOCK, S);
+      const NB = Math.ceil(S / BS);
+      const staging = new Staging(context);
+      const [idx] = staging.contiguous(indices);
+      const io = idx.offset;
+      const blockCounts = staging.hold(context.run('moeRoute', blockCountsBody, NB * E, { E, BS, S, io }, [idx.arg]));
+      const counts = context.run('moeRoute', planCountsBody, E, { E, NB }, [blockCounts.value], 'int32');
+      const blockStart = staging.hold(context.run('moeRoute', blockStartBody, NB * E, { E, NB }, [blockCounts.value, counts.value]));
+      const slotOfPair = context.run('moeRoute', slotOfPairBody, S, { E, BS, io }, [idx.arg, blockStart.value], 'int32');
+      const LOG_NB = Math.ceil(Math.log2(NB)) + 1;
+      const pairOfSlot = context.run('moeRoute', pairOfSlotBody, S, { E, BS, S, NB, LOG_NB, io }, [idx.arg, counts.value, blockStart.value], 'int32');
+      const tokenOfSlot = context.run('moeRoute', tokenOfSlotBody, S, { K: k }, [pairOfSlot.value], 'int32');
+      staging.release();
+      return { outputs: [deviceTensor(tokenOfSlot, [S]), deviceTensor(pairOfSlot, [S]), deviceTensor(slotOfPair, [...indices.shape]), deviceTensor(counts, [E])] };
+    },
+
+    moeDispatch: ([x, tokenOfSlot], { counts }) => {
+      // x: [N, D] -> one [S, D] array in slot order; each expert's output is a view of its block.
+      const D = x.shape[1];
+      const S = tokenOfSlot.size;
+      const staging = new Staging(context);
+      const [xs, tokens] = staging.contiguous(x, tokenOfSlot);
+      const all = context.run('moeDispatch', dispatchBody, S * D, { D, xo: xs.offset, to: tokens.offset }, [xs.arg, tokens.arg]);
+      staging.release();
+      return { outputs: expertBlocks(all, counts, D) };
+    },
+
+    moeDispatchBackward: ([, slotOfPair, ...dxs]) => {
+      // dxs[e]: [count_e, D] -> dx: [N, D], dx[n] = Σ_j dxs[slotOfPair[n, j]]
+      const [N, k] = slotOfPair.shape;
+      const D = dxs[0].shape[1];
+      const staging = new Staging(context);
+      const [slots] = staging.contiguous(slotOfPair);
+      const constants = { D, K: k, so: slots.offset, wo: 0, weighted: 0 };
+      const dx = expertPasses(context, staging, dxs, (prev, block, start, count) =>
+        context.run('moeDispatchBackward', expertPassBody, N * D, { ...constants, first: prev ? 0 : 1 }, [prev ? prev.value : NO_INPUT, slots.arg, NO_INPUT, block.arg, start, count, block.offset]),
+      );
+      staging.release();
+      return { outputs: [deviceTensor(dx, [N, D])] };
+    },
+
+    moeCombine: ([weights, , slotOfPair, ...ys]) => {
+      // weights: [N, k], ys[e]: [count_e, D] -> y: [N, D]
+      const [N, k] = weights.shape;
+      const D = ys[0].shape[1];
+      const staging = new Staging(context);
+      const [w, slots] = staging.contiguous(weights, slotOfPair);
+      const constants = { D, K: k, so: slots.offset, wo: w.offset, weighted: 1 };
+      const y = expertPasses(context, staging, ys, (prev, block, start, count) =>
+        context.run('moeCombine', expertPassBody, N * D, { ...constants, first: prev ? 0 : 1 }, [prev ? prev.value : NO_INPUT, slots.arg, w.arg, block.arg, start, count, block.offset]),
+      );
+      staging.release();
+      return { outputs: [deviceTensor(y, [N, D])] };
+    },
+
+    moeCombineBackward: ([dy, weights, pairOfSlot, slotOfPair, ...ys]) => {
+      // dy: [N, D] -> dweights: [N, k], dys[e]: [count_e, D] (views of one [S, D] array)
+      const [N, k] = weights.shape;
+      const D = dy.shape[1];
+      const S = pairOfSlot.size;
+      const staging = new Staging(context);
+      const [g, w, pairs, slots] = staging.contiguous(dy, weights, pairOfSlot, slotOfPair);
+      const dAll = context.run('moeCombineBackward', combineBackwardSlotBody, S * D, { D, K: k, dyo: g.offset, wo: w.offset, po: pairs.offset }, [g.arg, w.arg, pairs.arg]);
+      const constants = { D, K: k, so: slots.offset, dyo: g.offset };
+      const dw = expertPasses(context, staging, ys, (prev, block, start, count) =>
+        context.run('moeCombineBackward', weightGradPassBody, N * k, { ...constants, first: prev ? 0 : 1 }, [prev ? prev.value : NO_INPUT, slots.arg, g.arg, block.arg, start, count, block.offset]),
+      );
+      staging.release();
+      return { outputs: [deviceTensor(dw, [N, k]), ...expertBlocks(dAll, ys.map((y) => y.shape[0]), D)] };
+    },
+  };
+}
