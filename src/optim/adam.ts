@@ -50,13 +50,16 @@ export class Adam extends Optimizer {
   }
 }
 
+/** AdamW's weight decay when the options give none (PyTorch's default). */
+export const DEFAULT_WEIGHT_DECAY = 0.01;
+
 /** Adam with decoupled weight decay. */
 export class AdamW extends Adam {
   readonly weightDecay: number;
 
   constructor(params: NamedParameter[], options: AdamOptions) {
     super(params, options);
-    this.weightDecay = options.weightDecay ?? 0.01;
+    this.weightDecay = options.weightDecay ?? DEFAULT_WEIGHT_DECAY;
   }
 
   override get kind(): string {

@@ -21,10 +21,16 @@ export abstract class Optimizer {
   stepCount = 0;
   /**
    * λ when this optimiser adds the L2 gradient (2λw) itself and keeps its state on a device (the gpu.js
-   * DeviceAdam): the trainer then leaves the gradients alone and reads metrics back only now and then.
-   * null for the host optimisers.
+   * DeviceAdam, DeviceAdamW, DeviceSgd): the trainer then leaves the gradients alone and reads metrics back
+   * only now and then. null for the host optimisers.
    */
   readonly foldedL2: number | null = null;
+  /**
+   * The max global gradient norm a device optimiser clips to inside its step (0: no clipping), after the
+   * folded L2 term, as the host path's clipGradNorm after applyL2Penalty. null for the host optimisers,
+   * whose caller clips (clipGradNorm).
+   */
+  readonly foldedClipNorm: number | null = null;
   protected readonly buffers = new Map<string, Record<string, FloatArray>>();
 
   constructor(
@@ -48,16 +54,14 @@ export abstract class Optimizer {
   /** Update `w` in place from gradient `g`. */
   protected abstract update(p: NamedParameter, w: FloatArray, g: FloatArray): void;
 
-  /** A per-parameter state buffer (momentum, Adam moments), zero at first use. */
+  /**
+   * A per-parameter state buffer (momentum, Adam moments), zero at first use. Sized from the parameter's
+   * dtype and shape, never its values: reading those would download a device-resident weight.
+   */
   protected buffer(p: NamedParameter, key: string): FloatArray {
     let state = this.buffers.get(p.name);
     if (!state) this.buffers.set(p.name, (state = {}));
-    let b = state[key];
-    if (!b) {
-      const w = p.tensor.values;
-      b = state[key] = w instanceof Float64Array ? new Float64Array(w.length) : new Float32Array(w.length);
-    }
-    return b;
+    return (state[key] ??= p.tensor.dtype === 'float64' ? new Float64Array(p.tensor.size) : new Float32Array(p.tensor.size));
   }
 
   abstract get kind(): string;

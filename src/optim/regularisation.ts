@@ -44,7 +44,7 @@ export function l2PenaltyValue(params: NamedParameter[], lambda: number): number
 /**
  * The L2 penalty's value as a 0-d tensor, computed with tensor ops: on the GPU backend it is a device
  * reduction over device-resident weights, so nothing is read back until the caller asks (the trainer's
- * device path, where DeviceAdam folds the gradient 2λw into its update). Null when lambda is 0.
+ * device path, where the device optimiser folds the gradient 2λw into its update). Null when lambda is 0.
  */
 export function l2PenaltyTensor(params: NamedParameter[], lambda: number): Tensor | null {
   if (lambda === 0) return null;
@@ -59,7 +59,12 @@ export function l2PenaltyTensor(params: NamedParameter[], lambda: number): Tenso
   });
 }
 
-/** Scale all gradients so their global L2 norm is at most `maxNorm`. Returns the norm before clipping. */
+/**
+ * Scale all gradients so their global L2 norm is at most `maxNorm`. Returns the norm before clipping.
+ * NOTE: this reads every gradient on the host. On the GPU backend the device optimisers clip inside their
+ * step (their `clipNorm` option) and src/kernels/gpu/clip.ts has `clipGradNormOnDevice`: same arithmetic,
+ * nothing read back.
+ */
 export function clipGradNorm(params: NamedParameter[], maxNorm: number): number {
   let sq = 0;
   for (const p of params) {

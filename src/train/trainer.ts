@@ -12,7 +12,7 @@ import { max, sum } from '../tensor/ops/reduce.ts';
 import { reseedDropout } from '../layers/dropout.ts';
 import { Adam, AdamW, Sgd, type Optimizer } from '../optim/index.ts';
 import { applyL2Penalty, clipGradNorm, l2PenaltyTensor, l2PenaltyValue } from '../optim/regularisation.ts';
-import { deviceAdamFactory } from '../optim/device-optimizer.ts';
+import { deviceOptimizers } from '../optim/device-optimizer.ts';
 import { type TabularData, type TabularSplit, splitSize } from './dataset.ts';
 import { argmaxRows } from './metrics.ts';
 import { ProgressBar } from './progress.ts';
@@ -96,20 +96,37 @@ function restore(model: ProbabilisticClassifier, weights: Float32Array[]): void 
 }
 
 /**
- * The optimiser `config` names. On the GPU backend (`useBackend('gpu')`) Adam runs on the device with the
- * L2 penalty folded in (DeviceAdam), so a training step needs no readback; AdamW and SGD update on the host.
+ * λ of the L2 term added to the gradients (Eq. 8): none with AdamW, whose decoupled decay replaces it
+ * (applying both would regularise twice). The reported loss includes λ Σ ||w||² either way.
+ */
+function gradientL2(config: TrainConfig): number {
+  return config.optimizer === 'adamw' ? 0 : config.l2;
+}
+
+/**
+ * The optimiser `config` names. On the GPU backend (`useBackend('gpu')`) it runs on the device (DeviceAdam,
+ * DeviceAdamW, DeviceSgd) with the L2 gradient and the gradient clipping folded into its step, so a
+ * training step needs no readback.
  */
 export function createOptimizer(model: ProbabilisticClassifier, config: TrainConfig): Optimizer {
   const params = model.namedParameters();
-  const onDevice = deviceAdamFactory();
+  const device = deviceOptimizers();
+  // What the host path does to the gradients before the step (applyL2Penalty, clipGradNorm).
+  const folds = { l2: gradientL2(config), clipNorm: config.clipNorm };
   switch (config.optimizer) {
-    case 'adam':
-      return onDevice ? onDevice(params, { lr: config.lr, l2: config.l2 }) : new Adam(params, { lr: config.lr });
-    case 'adamw':
-      // AdamW's decay is the regulariser: λ becomes its decoupled weight decay (no L2 term in the gradient).
-      return new AdamW(params, { lr: config.lr, weightDecay: config.l2 });
-    case 'sgd':
-      return new Sgd(params, { lr: config.lr, momentum: 0.9 });
+    case 'adam': {
+      const options = { lr: config.lr };
+      return device ? device.adam(params, { ...options, ...folds }) : new Adam(params, options);
+    }
+    case 'adamw': {
+      // AdamW's decay is the regulariser: λ becomes its decoupled weight decay.
+      const options = { lr: config.lr, weightDecay: config.l2 };
+      return device ? device.adamw(params, { ...options, ...folds }) : new AdamW(params, options);
+    }
+    case 'sgd': {
+      const options = { lr: config.lr, momentum: 0.9 };
+      return device ? device.sgd(params, { ...options, ...folds }) : new Sgd(params, options);
+    }
     default:
       return config.optimizer satisfies never;
   }
@@ -192,11 +209,15 @@ export function train(
   const state: ResumeState = resume ?? { epoch: 0, history: [], bestValLoss: Infinity, epochsWithoutImprovement: 0, bestWeights: null };
   const batches = Math.ceil(n / config.batchSize);
   const order = new Int32Array(n);
-  // On the gpu.js device (DeviceAdam) weights, gradients and moments stay there: the L2 gradient is folded
-  // into the update and the loss and accuracy accumulate on the device, read every DEVICE_READ_EVERY batches.
+  // With a device optimiser (the gpu.js DeviceAdam, DeviceAdamW, DeviceSgd) weights, gradients and
+  // optimiser state stay on the device: the L2 gradient and the clipping are folded into its step, and the
+  // loss and accuracy accumulate on the device, read every DEVICE_READ_EVERY batches.
   const onDevice = optimizer.foldedL2 !== null;
-  if (onDevice && optimizer.foldedL2 !== config.l2) {
-    throw new Error(`train: the DeviceAdam folds an L2 penalty of ${optimizer.foldedL2}, the config asks for ${config.l2} (build it with createOptimizer)`);
+  if (onDevice && optimizer.foldedL2 !== gradientL2(config)) {
+    throw new Error(`train: the device ${optimizer.kind} folds an L2 penalty of ${optimizer.foldedL2}, the config asks for ${gradientL2(config)} (build it with createOptimizer)`);
+  }
+  if (onDevice && optimizer.foldedClipNorm !== config.clipNorm) {
+    throw new Error(`train: the device ${optimizer.kind} clips the gradient norm at ${optimizer.foldedClipNorm}, the config asks for ${config.clipNorm} (build it with createOptimizer)`);
   }
 
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
@@ -223,9 +244,10 @@ export function train(
           const { probs } = model.predict(batch.x);
           const nll = nllFromProbs(probs, batch.y);
           nll.backward();
-          const penalty = l2PenaltyTensor(params, config.l2); // of the weights before the step, as applyL2Penalty
-          if (config.clipNorm > 0) clipGradNorm(params, config.clipNorm); // NOTE: on the host (downloads the gradients)
-          optimizer.step(); // adds 2λw to the gradients on the device
+          const penalty = l2PenaltyTensor(params, config.l2); // of the weights before the step, as the host path
+          // Adds 2λw to the gradients (not with AdamW) and clips their global norm, as applyL2Penalty and
+          // clipGradNorm on the host path, all on the device.
+          optimizer.step();
           return noGrad(() => {
             const loss = mul(penalty ? add(nll, penalty) : nll, end - start);
             const hits = countCorrect(probs, batch.y);

@@ -1,142 +1,121 @@
-// Adam on the device: the moment and weight updates as gpu.js kernels, so parameters and moments stay device-resident.
+// Adam and AdamW on the device: the moment and weight updates as gpu.js kernels, so parameters and moments stay device-resident.
 //
-// The host Adam (src/optim/adam.ts) updates `p.tensor.values` in place, which downloads every weight and
-// gradient each step. DeviceAdam runs the same arithmetic as three elementwise kernels per parameter and
-// writes the results back with `Storage.setDevice`: the parameter tensors keep their identity (layers hold
-// them), only their storage now points at new device arrays.
+// The host Adam and AdamW (src/optim/adam.ts) are the spec. Each parameter's step is three elementwise
+// kernels (m, v, then w), whose result replaces the parameter's device values (./optimizer.ts). The
+// gradient they read is the host path's: g + 2λw with a folded L2 penalty, times the clip scale.
 
 import type { NamedParameter } from '../../layers/module.ts';
-import type { FloatArray } from '../../tensor/dtype.ts';
-import type { Tensor } from '../../tensor/tensor.ts';
-import { allocateArray } from '../../tensor/dtype.ts';
-import { Adam, type AdamOptions } from '../../optim/adam.ts';
+import { Adam, DEFAULT_WEIGHT_DECAY } from '../../optim/adam.ts';
+import type { DeviceOptimizerOptions } from '../../optim/device-optimizer.ts';
 import type { OptimizerState } from '../../optim/optimizer.ts';
-import type { Constants, GpuArray, GpuContext, KernelArg } from './context.ts';
-import { Staging } from './device.ts';
+import type { Constants, GpuArray, GpuContext } from './context.ts';
+import { DeviceUpdate, type StagedParameter } from './optimizer.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
-// m = b1 m + (1 - b1) g  (square = 0);  v = b2 v + (1 - b2) g^2  (square = 1), with g = grad + 2λw: the L2
-// penalty's gradient folded in (l2x2 = 2λ on weights with decay, 0 on biases).
-function momentBody(this: This, moment: Float32Array, grad: Float32Array, w: Float32Array): number {
+// m = b1 m + (1 - b1) g  (square = 0);  v = b2 v + (1 - b2) g^2  (square = 1), with g = (grad + 2λw) · scale:
+// the L2 penalty's gradient folded in (l2x2 = 2λ on weights with decay, 0 on biases), then clipped (clip[1]).
+function momentBody(this: This, moment: Float32Array, grad: Float32Array, w: Float32Array, clip: Float32Array): number {
   const i = this.thread.x;
-  const gi = grad[this.constants.go + i] + this.constants.l2x2 * w[this.constants.wo + i];
+  const gi = (grad[this.constants.go + i] + this.constants.l2x2 * w[this.constants.wo + i]) * clip[1];
   const u = this.constants.square === 1 ? gi * gi : gi;
   return this.constants.beta * moment[i] + (1 - this.constants.beta) * u;
 }
 
-// w -= stepSize · m / (sqrt(v) + epsHat), both bias corrections folded into stepSize and epsHat (h = [stepSize, epsHat]).
+// w = w (1 - decay · h[2]) - h[0] · m / (sqrt(v) + h[1]): AdamW's decoupled decay first (h[2] = lr · weightDecay;
+// decay = 0 on biases, and h[2] = 0 for Adam), then Adam's step, both bias corrections folded into
+// stepSize h[0] and epsHat h[1].
 function weightBody(this: This, w: Float32Array, m: Float32Array, v: Float32Array, h: Float32Array): number {
   const i = this.thread.x;
-  return w[this.constants.wo + i] - (h[0] * m[i]) / (Math.sqrt(v[i]) + h[1]);
-}
-
-export interface DeviceAdamOptions extends AdamOptions {
-  /**
-   * λ of an L2 penalty λ Σ ||w||² over the parameters with `decay`, folded into the update (g += 2λw) so the
-   * gradients never go to the host for `applyL2Penalty`. Default 0. The penalty's value, for the reported
-   * loss, is `l2PenaltyTensor` (src/optim/regularisation.ts), a device reduction.
-   */
-  l2?: number;
+  const shrunk = w[this.constants.wo + i] * (1 - this.constants.decay * h[2]);
+  return shrunk - (h[0] * m[i]) / (Math.sqrt(v[i]) + h[1]);
 }
 
 /**
  * Adam whose step runs on the gpu.js device: float32 parameters, gradients and moments never leave it.
  * Checkpoints still work: `state()` downloads the moments, `loadState()` uploads them on the next step.
- * With `l2`, the step is exactly host `applyL2Penalty` followed by host Adam.
+ * With `l2` (and `clipNorm`), the step is exactly host `applyL2Penalty` (then `clipGradNorm`) followed by
+ * host Adam.
  *
  * @example
  * const { context } = useBackend('gpu');
- * const opt = new DeviceAdam(model.namedParameters(), { lr: 1e-3 }, context!);
+ * const opt = new DeviceAdam(model.namedParameters(), { lr: 1e-3, l2: 1e-4 }, context!);
  * loss.backward(); opt.step();                   // weights updated on the device
  */
 export class DeviceAdam extends Adam {
-  /** The moments as device arrays per parameter name (null until the first step, or after loadState). */
-  private readonly moments = new Map<string, { m: GpuArray; v: GpuArray }>();
-  /** λ of the folded L2 penalty (0: none). */
-  readonly l2: number;
   override readonly foldedL2: number;
+  override readonly foldedClipNorm: number;
+  protected readonly device: DeviceUpdate;
 
-  constructor(
-    params: NamedParameter[],
-    options: DeviceAdamOptions,
-    private readonly context: GpuContext,
-  ) {
+  constructor(params: NamedParameter[], options: DeviceOptimizerOptions['adam'], context: GpuContext) {
     super(params, options);
-    this.l2 = options.l2 ?? 0;
-    this.foldedL2 = this.l2;
-    for (const p of params) {
-      if (p.tensor.dtype !== 'float32') throw new Error(`DeviceAdam: parameter '${p.name}' is ${p.tensor.dtype}; gpu.js computes in float32 only`);
-    }
+    this.device = new DeviceUpdate(context, `device ${this.kind}`, params, options, (p, key) => this.buffer(p, key));
+    this.foldedL2 = this.device.l2;
+    this.foldedClipNorm = this.device.clipNorm;
+  }
+
+  /** AdamW's weight decay (0 for Adam). */
+  protected get decoupledDecay(): number {
+    return 0;
   }
 
   override step(): void {
     this.stepCount++;
     const t = this.stepCount;
-    const { beta1: b1, beta2: b2, eps } = this;
-    const h = new Float32Array([(this.lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t), eps * Math.sqrt(1 - b2 ** t)]);
-    for (const p of this.params) {
-      if (p.tensor.grad === null) continue;
-      this.updateOnDevice(p, p.tensor, p.tensor.grad, h);
-    }
-  }
-
-  private updateOnDevice(p: NamedParameter, w: Tensor, grad: Tensor, h: Float32Array): void {
-    if (!w.isContiguous || w.offset !== 0 || (w.storage.device === null && w.size !== w.storage.data.length)) {
-      throw new Error(`DeviceAdam: parameter '${p.name}' must own its whole storage (shape [${w.shape}])`);
-    }
-    const n = w.size;
-    const staging = new Staging(this.context);
-    const [g, ws] = staging.contiguous(grad, w);
-    const previous = this.moments.get(p.name);
-    const [m0, v0]: KernelArg[] = previous ? [previous.m.value, previous.v.value] : this.hostMoments(p);
-    const fold = { go: g.offset, wo: ws.offset, l2x2: p.decay ? 2 * this.l2 : 0 };
-    const m = this.context.run('adam', momentBody, n, { beta: this.beta1, square: 0, ...fold }, [m0, g.arg, ws.arg]);
-    const v = this.context.run('adam', momentBody, n, { beta: this.beta2, square: 1, ...fold }, [v0, g.arg, ws.arg]);
-    const wNew = this.context.run('adam', weightBody, n, { wo: ws.offset }, [ws.arg, m.value, v.value, h]);
-    staging.release();
-    previous?.m.dispose();
-    previous?.v.dispose();
-    this.moments.set(p.name, { m, v });
-    w.storage.setDevice(wNew, allocateArray('float32', 0));
-  }
-
-  /** A host moment buffer, zeros at first use. Unlike the base class it never reads the weight's values (a download). */
-  protected override buffer(p: NamedParameter, key: string): FloatArray {
-    let state = this.buffers.get(p.name);
-    if (!state) this.buffers.set(p.name, (state = {}));
-    return (state[key] ??= new Float32Array(p.tensor.size));
-  }
-
-  /** The host moments (zeros at the first step, or restored by loadState), uploaded by the first kernel. */
-  private hostMoments(p: NamedParameter): [Float32Array, Float32Array] {
-    return [this.buffer(p, 'm') as Float32Array, this.buffer(p, 'v') as Float32Array];
+    const { beta1: b1, beta2: b2, eps, lr } = this;
+    const decay = this.decoupledDecay;
+    // As the host Adam.update: both bias corrections in one step size (Algorithm 1's footnote).
+    const h = new Float32Array([(lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t), eps * Math.sqrt(1 - b2 ** t), lr * decay]);
+    const { device } = this;
+    const { context } = device;
+    device.step(this.params, (s: StagedParameter): GpuArray => {
+      const args = [s.grad, s.w, s.clip];
+      const m = context.run('adam', momentBody, s.n, { beta: b1, square: 0, ...s.fold }, [device.slot(s.p, 'm'), ...args]);
+      const v = context.run('adam', momentBody, s.n, { beta: b2, square: 1, ...s.fold }, [device.slot(s.p, 'v'), ...args]);
+      const w = context.run('adam', weightBody, s.n, { wo: s.fold.wo, decay: s.p.decay && decay > 0 ? 1 : 0 }, [s.w, m.value, v.value, h]);
+      device.setSlot(s.p, 'm', m);
+      device.setSlot(s.p, 'v', v);
+      return w;
+    });
   }
 
   override state(): OptimizerState {
-    for (const p of this.params) {
-      const moments = this.moments.get(p.name);
-      if (!moments) continue;
-      const m = moments.m.download() as FloatArray;
-      const v = moments.v.download() as FloatArray;
-      this.buffer(p, 'm').set(m);
-      this.buffer(p, 'v').set(v);
-    }
+    this.device.download(this.params);
     return super.state();
   }
 
   override loadState(state: OptimizerState): void {
     super.loadState(state);
-    this.releaseMoments();
+    this.device.release();
   }
 
   /** Free the device moments (the host buffers are then the only state). */
   releaseMoments(): void {
-    for (const { m, v } of this.moments.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.moments.clear();
+    this.device.release();
   }
 }
 
+/**
+ * AdamW (decoupled weight decay, src/optim/adam.ts) whose step runs on the gpu.js device, as DeviceAdam:
+ * the decay is one more factor in the weight kernel. The trainer folds no L2 term into it (the decay
+ * replaces it), but `l2` and `clipNorm` work as for DeviceAdam. Its `kind` and checkpoints are AdamW's.
+ *
+ * @example
+ * const opt = new DeviceAdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 1e-2 }, context!);
+ */
+export class DeviceAdamW extends DeviceAdam {
+  readonly weightDecay: number;
+
+  constructor(params: NamedParameter[], options: DeviceOptimizerOptions['adamw'], context: GpuContext) {
+    super(params, options, context);
+    this.weightDecay = options.weightDecay ?? DEFAULT_WEIGHT_DECAY;
+  }
+
+  override get kind(): string {
+    return 'adamw';
+  }
+
+  protected override get decoupledDecay(): number {
+    return this.weightDecay;
+  }
+}

@@ -6,7 +6,8 @@
 // So a missing kernel costs transfers, never correctness. `accepts` also sends float64 work (gradient checks)
 // to the CPU: gpu.js computes in float32 only.
 //
-// A DCL-MoE training step runs entirely here (trainer + DeviceAdam: 0 downloads per step). Still on the CPU:
+// A DCL-MoE training step runs entirely here (trainer + DeviceAdam, DeviceAdamW or DeviceSgd, gradient
+// clipping included: 0 downloads per step). Still on the CPU:
 // the views permute / expand / slice (no data moves), and sliceBackward, pad, gather, scatterAdd, layerNorm
 // (+ backward), topk / topkSoftmax / topkBackward and the moe* routing ops (the Traffic-MoE path).
 
@@ -22,8 +23,9 @@ import { convGpuKernels } from './conv.ts';
 import { recurrentGpuKernels } from './recurrent.ts';
 import { ROUTING_INPUTS, type RoutingInputs, routingGpuKernels } from './routing.ts';
 import { stageable } from './device.ts';
-import { setDeviceAdamFactory } from '../../optim/device-optimizer.ts';
-import { DeviceAdam } from './adam.ts';
+import { setDeviceOptimizers } from '../../optim/device-optimizer.ts';
+import { DeviceAdam, DeviceAdamW } from './adam.ts';
+import { DeviceSgd } from './sgd.ts';
 
 export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.ts';
 
@@ -130,7 +132,7 @@ let installed: (Backend & { context: GpuContext }) | null = null;
 export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] } = {}): BackendSelection {
   if (installed) {
     unregisterBackend('gpu');
-    setDeviceAdamFactory(null);
+    setDeviceOptimizers(null);
     installed.context.dispose();
     installed = null;
   }
@@ -146,8 +148,12 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] }
   }
   installed = createGpuBackend(context);
   registerBackend(installed);
-  // The trainer asks src/optim for a device Adam; this backend supplies it (no import from train to here).
-  setDeviceAdamFactory((params, opts) => new DeviceAdam(params, opts, context));
+  // The trainer asks src/optim for device optimisers; this backend supplies them (no import from train to here).
+  setDeviceOptimizers({
+    adam: (params, options) => new DeviceAdam(params, options, context),
+    adamw: (params, options) => new DeviceAdamW(params, options, context),
+    sgd: (params, options) => new DeviceSgd(params, options, context),
+  });
   return { backend: context.mode, context, message: `backend: gpu (gpu.js '${context.mode}', checked against the CPU at start-up)`, attempts };
 }
 

@@ -1,11 +1,13 @@
-// The trainer on the GPU backend: DeviceAdam with the L2 penalty folded in, metrics summed on the device, few transfers per step.
+// The trainer on the GPU backend: device optimisers with the L2 penalty and clipping folded in, metrics summed on the device, few transfers per step.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as nm from '../../../src/index.ts';
 import { createDclModel } from '../../../src/models/dcl-moe.ts';
 import { Rng } from '../../../src/tensor/random.ts';
 import { useBackend } from '../../../src/kernels/gpu/index.ts';
-import { DeviceAdam } from '../../../src/kernels/gpu/adam.ts';
+import { DeviceAdam, DeviceAdamW } from '../../../src/kernels/gpu/adam.ts';
+import { DeviceSgd } from '../../../src/kernels/gpu/sgd.ts';
+import type { Optimizer } from '../../../src/optim/optimizer.ts';
 import { DEFAULT_TRAIN_CONFIG, countCorrect, createOptimizer, train, type TrainConfig } from '../../../src/train/trainer.ts';
 import type { TabularData, TabularSplit } from '../../../src/train/dataset.ts';
 import { argmaxRows } from '../../../src/train/metrics.ts';
@@ -29,9 +31,32 @@ const data: TabularData = { numFeatures: F, classNames: ['a', 'b', 'c'], train: 
 // 5 batches of 32 per epoch; l2 on so the folded penalty is exercised.
 const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, epochs: 2, batchSize: 32, lr: 3e-3, l2: 1e-3, patience: 0, progress: false, seed: 5 };
 
-function run(): ReturnType<typeof train> {
+function run(runConfig = config): ReturnType<typeof train> {
   const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.1, seed: 3, kind: 'dcl-moe' });
-  return train(model, data, config, createOptimizer(model, config), { log: () => {} });
+  return train(model, data, runConfig, createOptimizer(model, runConfig), { log: () => {} });
+}
+
+/** The GPU run's history matches the CPU run's: losses to float32 tolerance, the same accuracies. */
+function expectSameHistory(gpu: ReturnType<typeof train>, cpu: ReturnType<typeof train>): void {
+  expect(gpu.history).toHaveLength(cpu.history.length);
+  gpu.history.forEach((h, i) => {
+    const c = cpu.history[i];
+    expect(Math.abs(h.trainLoss - c.trainLoss)).toBeLessThan(1e-4 * Math.max(1, c.trainLoss));
+    expect(Math.abs(h.valLoss - c.valLoss)).toBeLessThan(1e-4 * Math.max(1, c.valLoss));
+    expect(h.trainAccuracy).toBe(c.trainAccuracy);
+    expect(h.valAccuracy).toBe(c.valAccuracy);
+  });
+}
+
+/** Wrap `opt.step` to record the transfer counters before each step. */
+function recordSteps(opt: Optimizer, stats: { downloads: number; uploads: number; calls: number }): { downloads: number; uploads: number; calls: number }[] {
+  const marks: { downloads: number; uploads: number; calls: number }[] = [];
+  const step = opt.step.bind(opt);
+  opt.step = () => {
+    marks.push({ downloads: stats.downloads, uploads: stats.uploads, calls: stats.calls });
+    step();
+  };
+  return marks;
 }
 
 describe('trainer on the GPU backend (gpu.js webasm)', () => {
@@ -75,6 +100,54 @@ describe('trainer on the GPU backend (gpu.js webasm)', () => {
     const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.1, seed: 3, kind: 'dense' });
     const opt = new DeviceAdam(model.namedParameters(), { lr: 1e-3 }, context!);
     expect(() => train(model, data, config, opt, { log: () => {} })).toThrow(/folds an L2 penalty of 0, the config asks for 0.001/);
+  });
+});
+
+describe('trainer with AdamW and SGD on the GPU backend, gradient clipping on (gpu.js webasm)', () => {
+  afterEach(() => {
+    useBackend('cpu');
+  });
+
+  // The first batches' gradient norm is ~0.47 (l2 included): clipping at 0.25 changes the steps.
+  const CLIP = 0.25;
+
+  it.each(['adamw', 'sgd'] as const)("%s: the CPU run's losses, with the device optimiser and no download between the periodic reads", (optimizer) => {
+    const clipped: TrainConfig = { ...config, optimizer, clipNorm: CLIP, lr: optimizer === 'sgd' ? 3e-2 : config.lr };
+    const cpu = run(clipped);
+    // Clipping is active: without it SGD's losses differ far beyond the tolerance. (Adam's steps hardly
+    // change under a gradient scale, so AdamW's clipping is checked step by step in optimizers.test.ts.)
+    if (optimizer === 'sgd') expect(Math.abs(run({ ...clipped, clipNorm: 0 }).history[1].trainLoss - cpu.history[1].trainLoss)).toBeGreaterThan(1e-2);
+    const { context } = useBackend('gpu', { modes: ['webasm'] });
+    const stats = context!.stats;
+    const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.1, seed: 3, kind: 'dcl-moe' });
+    const opt = createOptimizer(model, clipped);
+    expect(opt).toBeInstanceOf(optimizer === 'adamw' ? DeviceAdamW : DeviceSgd);
+    // AdamW's decay replaces the L2 gradient (as on the host path); SGD folds it in.
+    expect(opt.foldedL2).toBe(optimizer === 'adamw' ? 0 : clipped.l2);
+    expect(opt.foldedClipNorm).toBe(CLIP);
+    const marks = recordSteps(opt, stats);
+    const gpu = train(model, data, clipped, opt, { log: () => {} });
+    expectSameHistory(gpu, cpu);
+    // Steps 7..10: epoch 2 after its first step (which re-uploads the weights the epoch-1 validation read).
+    const steady = marks.slice(6);
+    expect(steady).toHaveLength(4);
+    const per = (key: 'downloads' | 'uploads' | 'calls'): number => (steady.at(-1)![key] - steady[0][key]) / (steady.length - 1);
+    expect(per('downloads')).toBe(0);
+    expect(per('uploads')).toBeLessThanOrEqual(16);
+    expect(per('calls')).toBeGreaterThan(200);
+    // The optimiser state checkpoints in the host format after a device run.
+    const state = opt.state();
+    expect(state.kind).toBe(optimizer);
+    expect(state.step).toBe(10);
+    const key = optimizer === 'adamw' ? 'v' : 'velocity';
+    expect(Object.values(state.buffers).every((b) => b[key].some((x) => x !== 0))).toBe(true);
+  });
+
+  it('rejects a device optimiser whose clip norm differs from the config', () => {
+    const { context } = useBackend('gpu', { modes: ['webasm'] });
+    const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.1, seed: 3, kind: 'dense' });
+    const opt = new DeviceSgd(model.namedParameters(), { lr: 1e-3, l2: config.l2 }, context!);
+    expect(() => train(model, data, { ...config, optimizer: 'sgd', clipNorm: 1 }, opt, { log: () => {} })).toThrow(/device sgd clips the gradient norm at 0, the config asks for 1/);
   });
 });
 
