@@ -35,6 +35,12 @@ const CASES: OpCase[] = [
   { name: 'conv1d 40x1 * 3x1x64 relu', op: 'conv1d', attrs: { stride: 1, padLeft: 0, outLength: 38, activation: 'relu' }, inputs: (B) => [normal([B, 40, 1]), normal([3, 1, 64]), normal([64])] },
   { name: 'conv1dWeightGrad', op: 'conv1dWeightGrad', attrs: { stride: 1, padLeft: 0, kernelSize: 3 }, inputs: (B) => [normal([B, 40, 1]), normal([B, 38, 64])] },
   { name: 'maxPool1d 38x64 pool 2', op: 'maxPool1d', attrs: { poolSize: 2, stride: 2 }, inputs: (B) => [normal([B, 38, 64])] },
+  {
+    name: 'maxPool1dBackward 19x64 pool 2',
+    op: 'maxPool1dBackward',
+    attrs: { inLength: 38, poolSize: 2, stride: 2 },
+    inputs: (B) => [normal([B, 19, 64]), cpuKernels.maxPool1d([normal([B, 38, 64])], { poolSize: 2, stride: 2 }).saved![0].keep()],
+  },
   { name: 'add bias broadcast [B,128]', op: 'add', attrs: none, inputs: (B) => [normal([B, 128]), normal([128]).expand([B, 128])] },
   { name: 'unaryGrad relu [B,38,64]', op: 'unaryGrad', attrs: { fn: 'relu', exponent: 1 }, inputs: (B) => { const x = normal([B, 38, 64]); return [normal([B, 38, 64]), x, x]; } },
   { name: 'softmax [B,20]', op: 'softmax', attrs: { axis: 1 }, inputs: (B) => [normal([B, 20])] },

@@ -24,7 +24,7 @@ export const convRules: GradRulesFor<ConvOps> = {
   conv1dInputGrad: backwardKernel,
   conv1dWeightGrad: backwardKernel,
   // maxPool1d: dx = dy at each window's (first) argmax, 0 elsewhere (summed where windows overlap)
-  maxPool1d: ([dy], { inputs: [x], saved: [argmax] }) => [maxPool1dBackward(dy!, argmax, x.shape[1])],
+  maxPool1d: ([dy], { inputs: [x], saved: [argmax], attrs: { poolSize, stride } }) => [maxPool1dBackward(dy!, argmax, { inLength: x.shape[1], poolSize, stride })],
   maxPool1dBackward: backwardKernel,
   // dropoutWithMask: y = x·m/(1-rate) is linear in x => dx = dy·m/(1-rate), the same op on dy; the mask gets none
   dropoutWithMask: ([dy], { inputs: [, mask], attrs: { rate }, needsGrad }) => [needsGrad[0] ? dropoutWithMask(dy!, mask, rate) : null, null],

@@ -157,7 +157,8 @@ export function convKernelsWith(gemm: GemmFn): KernelsFor<ConvOps> {
       return { outputs: [y], saved: [argmax] };
     },
 
-    // dy: [B, L_out, C], argmax: [B, L_out, C] -> dx: [B, L, C]
+    // dy: [B, L_out, C], argmax: [B, L_out, C] -> dx: [B, L, C]. A scatter: each window's argmax is read once,
+    // so poolSize / stride go unused here (the GPU's gather reads them to find the windows covering a cell).
     maxPool1dBackward: ([dy, argmax], { inLength }) => {
       const [B, outLength, C] = dy.shape;
       const dx = emptyTensor([B, inLength, C], dy.dtype, true);

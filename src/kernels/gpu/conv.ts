@@ -100,18 +100,22 @@ function maxPoolGatherBody(this: This, x: Float32Array, argmax: Float32Array): n
 }
 
 // dx[b, l, c] = Σ_t dy[b, t, c] over the windows t whose argmax is l (overlapping windows add up).
-// NOTE: the op's attributes carry only inLength (not poolSize / stride), so each thread scans all L_out
-// windows of its column instead of the pool-size few that can contain l: O(L_out) work per cell, still small
-// at DCL-MoE's sizes (L_out = 19). A poolSize / stride attribute on maxPool1dBackward would make it O(pool).
+// Only the windows that cover l can pick it: t·stride <= l < t·stride + pool, i.e. t = floor(l / stride) - p
+// for p < ceil(pool / stride) (the constant `windows`), so a thread reads at most that many, not all L_out.
 function maxPoolBackwardBody(this: This, dy: Float32Array, argmax: Float32Array): number {
   const bl = Math.floor(this.thread.x / this.constants.C);
   const c = this.thread.x - bl * this.constants.C;
   const b = Math.floor(bl / this.constants.L);
   const l = bl - b * this.constants.L;
   const base = b * this.constants.Lout * this.constants.C + c;
+  const last = Math.floor(l / this.constants.stride); // the last window starting at or before l
   let s = 0;
-  for (let t = 0; t < this.constants.Lout; t++) {
-    if (argmax[this.constants.ao + base + t * this.constants.C] === l) s += dy[this.constants.dyo + base + t * this.constants.C];
+  for (let p = 0; p < this.constants.windows; p++) {
+    const t = last - p;
+    // t < Lout: positions past the last window's start; l - t·stride < pool: gaps when stride > pool.
+    if (t >= 0 && t < this.constants.Lout && l - t * this.constants.stride < this.constants.pool) {
+      if (argmax[this.constants.ao + base + t * this.constants.C] === l) s += dy[this.constants.dyo + base + t * this.constants.C];
+    }
   }
   return s;
 }
@@ -171,11 +175,11 @@ export function convGpuKernels(context: GpuContext): { [K in GpuConvOps]: Kernel
     },
 
     // dy: [B, L_out, C], argmax: [B, L_out, C] -> dx: [B, L, C]
-    maxPool1dBackward: ([dy, argmax], { inLength }) => {
+    maxPool1dBackward: ([dy, argmax], { inLength, poolSize, stride }) => {
       const [B, Lout, C] = dy.shape;
       const staging = new Staging(context);
       const [g, am] = staging.contiguous(dy, argmax);
-      const constants = { L: inLength, C, Lout, dyo: g.offset, ao: am.offset };
+      const constants = { L: inLength, C, Lout, pool: poolSize, stride, windows: Math.ceil(poolSize / stride), dyo: g.offset, ao: am.offset };
       const dx = context.run('maxPool1dBackward', maxPoolBackwardBody, B * inLength * C, constants, [g.arg, am.arg]);
       staging.release();
       return { outputs: [deviceTensor(dx, [B, inLength, C])] };

@@ -23,8 +23,11 @@ export interface ConvOps {
    * saves the argmax time index (int32). NOTE: ties go to the lowest index (the first maximal element).
    */
   maxPool1d: { poolSize: number; stride: number };
-  /** Backward kernel of maxPool1d: inputs [dy, argmax] -> dx [B, inLength, C], dy routed to each argmax. */
-  maxPool1dBackward: { inLength: number };
+  /**
+   * Backward kernel of maxPool1d: inputs [dy, argmax] -> dx [B, inLength, C], dy routed to each argmax.
+   * poolSize and stride are the forward's: a gather-style kernel (GPU) reads only the windows covering a position.
+   */
+  maxPool1dBackward: { inLength: number; poolSize: number; stride: number };
   /** y = x · mask / (1 - rate): inputs [x, mask], mask of 0 / 1 in x's dtype (inverted dropout). */
   dropoutWithMask: { rate: number };
 }
@@ -123,8 +126,8 @@ export function maxPool1d(x: Tensor, options: MaxPool1dOptions): Tensor {
 }
 
 /** maxPool1d's backward (used by its gradient rule): dy [B, L_out, C] scattered to argmax -> [B, inLength, C]. */
-export function maxPool1dBackward(dy: Tensor, argmax: Tensor, inLength: number): Tensor {
-  return runOp('maxPool1dBackward', [dy, argmax], { inLength })[0];
+export function maxPool1dBackward(dy: Tensor, argmax: Tensor, attrs: ConvOps['maxPool1dBackward']): Tensor {
+  return runOp('maxPool1dBackward', [dy, argmax], attrs)[0];
 }
 
 export interface DropoutOptions {

@@ -207,8 +207,9 @@ export const convCases: ParityCase[] = [
   { name: 'conv1dWeightGrad valid (DCL-MoE, batch 64)', op: 'conv1dWeightGrad', inputs: () => [normal([64, 40, 1], 911), normal([64, 38, 64], 912)], attrs: { stride: 1, padLeft: 0, kernelSize: 3 }, reduction: 64 * 38 },
   { name: 'maxPool1d pool 2 [2, 38, 64] (DCL-MoE)', op: 'maxPool1d', inputs: () => [normal([2, 38, 64], 913)], attrs: { poolSize: 2, stride: 2 } },
   { name: 'maxPool1d overlapping windows (pool 3, stride 1), odd length', op: 'maxPool1d', inputs: () => [normal([1, 7, 3], 914)], attrs: { poolSize: 3, stride: 1 } },
-  { name: 'maxPool1dBackward pool 2', op: 'maxPool1dBackward', inputs: () => [normal([2, 19, 6], 915), poolArgmax(2, 19, 6, 2, 2, 916)], attrs: { inLength: 38 } },
-  { name: 'maxPool1dBackward overlapping windows', op: 'maxPool1dBackward', inputs: () => [normal([1, 5, 3], 917), poolArgmax(1, 5, 3, 1, 3, 918)], attrs: { inLength: 7 } },
+  { name: 'maxPool1dBackward pool 2', op: 'maxPool1dBackward', inputs: () => [normal([2, 19, 6], 915), poolArgmax(2, 19, 6, 2, 2, 916)], attrs: { inLength: 38, poolSize: 2, stride: 2 } },
+  { name: 'maxPool1dBackward overlapping windows', op: 'maxPool1dBackward', inputs: () => [normal([1, 5, 3], 917), poolArgmax(1, 5, 3, 1, 3, 918)], attrs: { inLength: 7, poolSize: 3, stride: 1 } },
+  { name: 'maxPool1dBackward gapped windows (pool 2, stride 3)', op: 'maxPool1dBackward', inputs: () => [normal([2, 3, 5], 919), poolArgmax(2, 3, 5, 3, 2, 920)], attrs: { inLength: 10, poolSize: 2, stride: 3 } },
 ];
 
 /** LSTM inputs [x, wIh, wHh, b, h0, c0] at small weights (gates away from saturation). */

@@ -18,9 +18,9 @@ function check(x: Tensor, poolSize: number, stride: number, rng: Rng): void {
   expect(bits(got.outputs[0]), label).toEqual(bits(ref.outputs[0]));
   expect(Array.from(got.saved![0].values), label).toEqual(Array.from(ref.saved![0].values));
   const dy = randn(ref.outputs[0].shape, { rng });
-  const inLength = x.shape[1];
-  const dxRef = convKernels.maxPool1dBackward([dy, ref.saved![0]], { inLength }).outputs[0];
-  const dx = wasmMaxPool1dBackward([dy, got.saved![0]], { inLength }).outputs[0];
+  const attrs = { inLength: x.shape[1], poolSize, stride };
+  const dxRef = convKernels.maxPool1dBackward([dy, ref.saved![0]], attrs).outputs[0];
+  const dx = wasmMaxPool1dBackward([dy, got.saved![0]], attrs).outputs[0];
   expect(bits(dx), label).toEqual(bits(dxRef));
 }
 
