@@ -56,10 +56,18 @@ function topkSoftmaxBody(this: This, x: Float32Array, indices: Float32Array): nu
   const r = Math.floor(this.thread.x / this.constants.K);
   const row = this.constants.xo + r * this.constants.E;
   const picks = r * this.constants.K;
-  const m = x[row + indices[picks]];
+  // NOTE: each expert index goes into a local before it indexes x. gpu.js's GL backends hoist a read nested
+  // in another read's index into a variable numbered per statement (hoisted_0_<kernel>), so two statements
+  // with nested reads in one block declare the same name and the shader fails to compile (headless-gl).
+  const top = indices[picks];
+  const own = indices[this.thread.x];
+  const m = x[row + top];
   let s = 0;
-  for (let i = 0; i < this.constants.K; i++) s += Math.exp(x[row + indices[picks + i]] - m);
-  return Math.exp(x[row + indices[this.thread.x]] - m) * (1 / s);
+  for (let i = 0; i < this.constants.K; i++) {
+    const e = indices[picks + i];
+    s += Math.exp(x[row + e] - m);
+  }
+  return Math.exp(x[row + own] - m) * (1 / s);
 }
 
 // dx[r, e] = Σ_j dy[r, j] over the j with indices[r, j] = e (0 where e was not selected).
