@@ -8,8 +8,8 @@
 //
 // A DCL-MoE training step runs entirely here (trainer + DeviceAdam, DeviceAdamW or DeviceSgd, gradient
 // clipping included: 0 downloads per step). Still on the CPU:
-// the views permute / expand / slice (no data moves), and sliceBackward, pad, gather, scatterAdd, layerNorm
-// (+ backward), topk / topkSoftmax / topkBackward and the moe* routing ops (the Traffic-MoE path).
+// the views permute / expand / slice (no data moves, so they need no kernel), and topk / topkSoftmax /
+// topkBackward and the moe* routing ops (the Traffic-MoE path).
 
 import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
@@ -21,6 +21,8 @@ import { linalgGpuKernels } from './linalg.ts';
 import { lossGpuKernels } from './loss.ts';
 import { convGpuKernels } from './conv.ts';
 import { recurrentGpuKernels } from './recurrent.ts';
+import { movementGpuKernels, placementAccepts } from './movement.ts';
+import { normalizationGpuKernels } from './normalization.ts';
 import { ROUTING_INPUTS, type RoutingInputs, routingGpuKernels } from './routing.ts';
 import { stageable } from './device.ts';
 import { setDeviceOptimizers } from '../../optim/device-optimizer.ts';
@@ -38,6 +40,8 @@ export function gpuKernels(context: GpuContext): Partial<KernelTable> {
     ...lossGpuKernels(context),
     ...convGpuKernels(context),
     ...recurrentGpuKernels(context),
+    ...movementGpuKernels(context),
+    ...normalizationGpuKernels(context),
     ...routingGpuKernels(context),
   };
 }
@@ -89,6 +93,12 @@ function admissionRules(kernels: Partial<KernelTable>): Accepts {
     cast: (inputs: readonly Tensor[], { dtype }: OpAttrs['cast']) => dtype === 'float32' && plainInputs(inputs, inputs[0].dtype === 'int32' ? 0 : -1),
     sumToShape: (inputs: readonly Tensor[], { shape }: OpAttrs['sumToShape']) => plainInputs(inputs) && sumToShapeAccepts(inputs[0], shape),
     concat: (inputs: readonly Tensor[]) => inputs.length <= MAX_CONCAT_INPUTS && plainInputs(inputs),
+    // int32 indices in the middle: gather [x, indices], scatterAdd [base, indices, src].
+    gather: (inputs: readonly Tensor[]) => plainInputs(inputs, 1),
+    scatterAdd: (inputs: readonly Tensor[]) => plainInputs(inputs, 1),
+    pad: ([x]: readonly Tensor[], { padding, value }: OpAttrs['pad']) =>
+      plainInputs([x]) && placementAccepts(x, x.shape.map((d, a) => padding[a][0] + d + padding[a][1]), padding.map((p) => p[0]), padding.map(() => 1), value),
+    sliceBackward: ([dy]: readonly Tensor[], { shape, begin, step }: OpAttrs['sliceBackward']) => plainInputs([dy]) && placementAccepts(dy, shape, begin, step),
   });
   // Routing: int32 top-k indices and plan maps at fixed positions, then per-expert blocks (see routing.ts).
   for (const [op, { index, blocksFrom }] of Object.entries(ROUTING_INPUTS) as [OpName, RoutingInputs][]) {

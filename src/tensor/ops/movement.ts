@@ -190,6 +190,9 @@ export function pad(x: Tensor, padding: readonly (readonly [number, number])[], 
 /** Throw unless `indices` is int32 with every value in [0, size). `what` names the op and context. */
 export function checkIndices(what: string, indices: Tensor, size: number, context: string): void {
   if (indices.dtype !== 'int32') throw new Error(`${what}: indices must be int32, got ${indices.dtype}${formatShape(indices.shape)} (${context})`);
+  // NOTE: device-resident indices are not read back to be checked (a download per call, impossible on an
+  // asynchronous device): they were checked as host values before their first upload, or a kernel made them.
+  if (indices.storage.device !== null) return;
   const values = indices.contiguous().values;
   for (let j = 0; j < values.length; j++) {
     const i = values[j];
@@ -229,6 +232,20 @@ export function scatterAdd(base: Tensor, indices: Tensor, src: Tensor, axis = 0)
   if (!shapesEqual(src.shape, expected)) throw new Error(`scatterAdd: src must have shape ${formatShape(expected)} (${context})`);
   checkIndices('scatterAdd', indices, base.shape[ax], context);
   return runOp('scatterAdd', [base, indices, src], { axis: ax })[0];
+}
+
+/**
+ * gather and scatterAdd for gradient rules, whose indices the forward op already checked: re-checking reads
+ * the index values on the host, and indices a GPU kernel has read live on the device (src/kernels/gpu/device.ts
+ * storageArg), so every backward would download them. Shapes are the forward's, so they need no check either.
+ */
+export function gatherPrechecked(x: Tensor, indices: Tensor, axis: number): Tensor {
+  return runOp('gather', [x, indices], { axis })[0];
+}
+
+/** See `gatherPrechecked`: scatterAdd without re-reading indices the forward op checked. */
+export function scatterAddPrechecked(base: Tensor, indices: Tensor, src: Tensor, axis: number): Tensor {
+  return runOp('scatterAdd', [base, indices, src], { axis })[0];
 }
 
 /**

@@ -240,6 +240,75 @@ export const recurrentCases: ParityCase[] = [
   { name: 'lstmBackward T 70 (three stack levels)', op: 'lstmBackward', inputs: () => lstmBackwardInputs(2, 70, 2, 3, 1060), attrs: { needsDx: true }, reduction: 2 * 70 * 12 },
 ];
 
+/** n int32 indices in [0, A) with repeats (every index drawn from a third of the range at most, so values recur). */
+const indicesOf = (shape: number[], A: number, seed: number): Tensor => {
+  const r = rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const span = Math.max(1, Math.ceil(A / 3));
+  return nm.tensor(Array.from({ length: n }, (_, j) => (j % 2 === 0 ? Math.floor(r.next() * span) : Math.floor(r.next() * A))), { dtype: 'int32' }).reshape(shape);
+};
+
+export const indexingCases: ParityCase[] = [
+  // NOTE: pad takes non-negative pads only (the front end rejects negative ones: that would be a slice).
+  { name: 'pad [3, 5] with zeros, uneven sides', op: 'pad', inputs: () => [normal([3, 5], 1100)], attrs: { padding: [[1, 2], [0, 3]], value: 0 } },
+  { name: 'pad a transposed view with -1.5', op: 'pad', inputs: () => [nm.permute(normal([5, 3], 1101), [1, 0])], attrs: { padding: [[2, 0], [1, 1]], value: -1.5 } },
+  { name: "pad the time axis, batch 1 [1, 7, 2] ('same' conv)", op: 'pad', inputs: () => [normal([1, 7, 2], 1102)], attrs: { padding: [[0, 0], [2, 1], [0, 0]], value: 0 } },
+  { name: 'pad rank 5 (merged to 4 axes)', op: 'pad', inputs: () => [normal([2, 3, 1, 4, 3], 1103)], attrs: { padding: [[1, 0], [0, 1], [0, 0], [1, 1], [0, 2]], value: 0.25 } },
+  { name: 'sliceBackward with steps [3, 2, 4] -> [7, 5, 4]', op: 'sliceBackward', inputs: () => [normal([3, 2, 4], 1110)], attrs: { shape: [7, 5, 4], begin: [1, 1, 0], step: [2, 3, 1] } },
+  { name: 'sliceBackward of a strided dy, batch 1', op: 'sliceBackward', inputs: () => [nm.permute(normal([4, 1, 3], 1111), [1, 0, 2])], attrs: { shape: [1, 9, 3], begin: [0, 2, 0], step: [1, 2, 1] } },
+  { name: 'sliceBackward rank 5, inner axes whole (merged)', op: 'sliceBackward', inputs: () => [normal([2, 2, 4, 5, 3], 1112)], attrs: { shape: [2, 3, 4, 5, 3], begin: [0, 1, 0, 0, 0], step: [1, 1, 1, 1, 1] } },
+  { name: 'gather axis 1 by [2, 4] indices with repeats', op: 'gather', inputs: () => [normal([5, 7, 3], 1120), indicesOf([2, 4], 7, 1121)], attrs: { axis: 1 } },
+  { name: 'gather rows (embedding) [11, 6], batch 1', op: 'gather', inputs: () => [normal([11, 6], 1122), indicesOf([1, 5], 11, 1123)], attrs: { axis: 0 } },
+  { name: 'gather the last axis of a permuted view', op: 'gather', inputs: () => [nm.permute(normal([6, 3, 4], 1124), [1, 2, 0]), indicesOf([9], 6, 1125)], attrs: { axis: 2 } },
+  {
+    name: 'scatterAdd axis 1 with repeated indices',
+    op: 'scatterAdd',
+    inputs: () => [normal([4, 6, 3], 1130), indicesOf([5], 6, 1131), normal([4, 5, 3], 1132)],
+    attrs: { axis: 1 },
+    reduction: 5,
+  },
+  {
+    name: 'scatterAdd rows into zeros (embedding gradient), 2-d indices',
+    op: 'scatterAdd',
+    inputs: () => [nm.zeros([9, 4]), indicesOf([3, 7], 9, 1133), normal([3, 7, 4], 1134)],
+    attrs: { axis: 0 },
+    reduction: 21,
+  },
+  {
+    name: 'scatterAdd of a strided src and a broadcast base, batch 1',
+    op: 'scatterAdd',
+    inputs: () => [normal([1, 1, 5], 1135).expand([1, 3, 5]), indicesOf([4], 3, 1136), nm.permute(normal([1, 5, 4], 1137), [0, 2, 1])],
+    attrs: { axis: 1 },
+    reduction: 4,
+  },
+];
+
+/** layerNormBackward's inputs: a random dy and what the CPU forward saves (mean, rstd). */
+const layerNormBackwardInputs = (shape: number[], seed: number, dyView = false): Tensor[] => {
+  const D = shape[shape.length - 1];
+  const x = normal(shape, seed, 2).add(1.5);
+  const gamma = normal([D], seed + 1);
+  const { saved: [mean, rstd] = [] } = cpuKernels.layerNorm([x, gamma, normal([D], seed + 2)], { eps: 1e-5 });
+  const dy = dyView ? nm.permute(normal([...shape].reverse(), seed + 3), shape.map((_, a) => shape.length - 1 - a)) : normal(shape, seed + 3);
+  return [dy, x, gamma, mean, rstd];
+};
+
+export const normalizationCases: ParityCase[] = [
+  { name: 'layerNorm [4, 3, 13]', op: 'layerNorm', inputs: () => [normal([4, 3, 13], 1200), normal([13], 1201), normal([13], 1202)], attrs: { eps: 1e-5 }, reduction: 13 },
+  // Rows far from zero mean (3 ± 0.5): a one-pass variance would cancel here.
+  { name: 'layerNorm batch 1 [1, 64], off-centre rows, eps 1e-3', op: 'layerNorm', inputs: () => [normal([1, 64], 1203, 0.5).add(3), normal([64], 1204), normal([64], 1205)], attrs: { eps: 1e-3 }, reduction: 64 },
+  {
+    name: 'layerNorm of a transposed view, gamma a strided slice',
+    op: 'layerNorm',
+    inputs: () => [nm.permute(normal([7, 5], 1206), [1, 0]), nm.slice(normal([14], 1207), [0], [14], [2]), normal([7], 1208)],
+    attrs: { eps: 1e-5 },
+    reduction: 7,
+  },
+  { name: 'layerNormBackward [6, 9, 17]', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([6, 9, 17], 1210), attrs: none, reduction: 54 },
+  { name: 'layerNormBackward batch 1 [1, 33]', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([1, 33], 1215), attrs: none, reduction: 33 },
+  { name: 'layerNormBackward of a transposed dy [5, 7]', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([5, 7], 1220, true), attrs: none, reduction: 7 },
+];
+
 /** Top-k expert indices of seeded logits on a 0.5 grid (ties), as a router produces them. */
 const routed = (N: number, E: number, k: number, seed: number): Tensor => cpuKernels.topk([coarse([N, E], seed)], { k }).outputs[1];
 /** int32 [N, k] routing choices that never pick the experts in `skip` (an expert that gets no tokens). */
@@ -370,6 +439,6 @@ export const routingCases: ParityCase[] = [
   { name: 'moeCombineBackward k=E, D=64', op: 'moeCombineBackward', inputs: () => combineInputs(routed(6, 4, 4, 1386), 4, 64, 1387, true), attrs: none, reduction: 64 },
 ];
 
-export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases, ...recurrentCases, ...routingCases];
+export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases, ...recurrentCases, ...indexingCases, ...normalizationCases, ...routingCases];
 
 export { labels, normal, positive, awayFromZero, rng };
