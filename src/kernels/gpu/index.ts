@@ -14,7 +14,7 @@
 import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import { type Backend, type Kernel, type KernelTable, registerBackend, registeredBackends, unregisterBackend } from '../backend.ts';
-import { type GpuContext, type GpuMode, HARDWARE_MODES, type ProbeAttempt, probeGpu } from './context.ts';
+import { type GpuContext, type GpuMode, HARDWARE_MODES, type ProbeAttempt, type ProbeResult, probeGpu, probeGpuAsync } from './context.ts';
 import { binaryAccepts, elementwiseGpuKernels, whereAccepts } from './elementwise.ts';
 import { MAX_CONCAT_INPUTS, reduceGpuKernels, sumToShapeAccepts } from './reduce.ts';
 import { linalgGpuKernels } from './linalg.ts';
@@ -29,7 +29,7 @@ import { setDeviceOptimizers } from '../../optim/device-optimizer.ts';
 import { DeviceAdam, DeviceAdamW } from './adam.ts';
 import { DeviceSgd } from './sgd.ts';
 
-export { GpuContext, createGpuContext, probeGpu, type GpuMode } from './context.ts';
+export { GpuContext, createGpuContext, createGpuContextAsync, probeGpu, probeGpuAsync, type GpuMode } from './context.ts';
 
 /** Every GPU kernel over `context`. Partial by design: see the header for how the rest falls back. */
 export function gpuKernels(context: GpuContext): Partial<KernelTable> {
@@ -131,7 +131,7 @@ let installed: (Backend & { context: GpuContext }) | null = null;
 
 /**
  * Select the kernels every later op runs on. 'gpu' probes gpu.js (headless-gl, else WebAssembly in Node;
- * WebGL2 in a browser) and throws a clear error when no mode works; 'auto' uses a hardware GPU mode when
+ * WebGL2 in a browser: webgpu runs asynchronously and needs `useBackendAsync`) and throws a clear error when no mode works; 'auto' uses a hardware GPU mode when
  * one works and otherwise stays on the CPU and says so (gpu.js's WebAssembly and cpu modes emulate the
  * device on the CPU and measure slower than the reference kernels here: see bench/gpu-ops.ts).
  *
@@ -139,7 +139,7 @@ let installed: (Backend & { context: GpuContext }) | null = null;
  * const { message } = useBackend('auto');   // "backend: cpu (no hardware GPU mode: ...)"
  * console.log(message);
  */
-export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] } = {}): BackendSelection {
+export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[]; /** A finished probe (useBackendAsync's). */ probed?: ProbeResult } = {}): BackendSelection {
   if (installed) {
     unregisterBackend('gpu');
     setDeviceOptimizers(null);
@@ -147,7 +147,7 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] }
     installed = null;
   }
   if (choice === 'cpu') return { backend: 'cpu', context: null, message: `backend: cpu (kernels tried in order: ${[...registeredBackends().filter((b) => b !== 'reference'), 'reference'].join(', ')})`, attempts: [] };
-  const { context, attempts } = probeGpu(options.modes);
+  const { context, attempts } = options.probed ?? probeGpu(options.modes);
   const tried = attempts.map((a) => `${a.mode}: ${a.error ?? 'ok'}`).join('; ');
   const usable = context !== null && (choice === 'gpu' || HARDWARE_MODES.includes(context.mode));
   if (!usable) {
@@ -164,8 +164,26 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[] }
     adamw: (params, options) => new DeviceAdamW(params, options, context),
     sgd: (params, options) => new DeviceSgd(params, options, context),
   });
-  return { backend: context.mode, context, message: `backend: gpu (gpu.js '${context.mode}', checked against the CPU at start-up)`, attempts };
+  const queued = context.deferred ? '; kernels queue until `await context.flush()` or `await tensor.toHost()`' : '';
+  return { backend: context.mode, context, message: `backend: gpu (gpu.js '${context.mode}', checked against the CPU at start-up${queued})`, attempts };
 }
+
+/**
+ * `useBackend` with the asynchronous probe, so webgpu (a browser's first choice) can be picked: in a page
+ * the order is webgpu, webgl2, webgl, webasm. On webgpu, ops only record their kernels; run them with
+ * `await context.flush()` and read values with `await tensor.toHost()` (a synchronous read throws there).
+ * NOTE: WebGPU needs a secure context: a page from https:// or http://localhost, not file:// or about:blank.
+ *
+ * @example
+ * const { context, message } = await useBackendAsync('gpu');  // "backend: gpu (gpu.js 'webgpu', ...)"
+ * const loss = tidy(() => { const l = nllFromProbs(model.predict(x).probs, y); l.backward(); opt.step(); return l; });
+ * console.log((await loss.toHost()).item());                    // flushes the step, then reads the loss
+ */
+export async function useBackendAsync(choice: BackendChoice, options: { modes?: GpuMode[] } = {}): Promise<BackendSelection> {
+  if (choice === 'cpu') return useBackend('cpu');
+  return useBackend(choice, { probed: await probeGpuAsync(options.modes) });
+}
+
 
 /** The registered GPU backend's context, or null when ops run on the CPU. */
 export function activeGpuContext(): GpuContext | null {

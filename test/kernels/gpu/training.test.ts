@@ -10,6 +10,7 @@ import { reseedDropout } from '../../../src/layers/dropout.ts';
 import { registeredBackends } from '../../../src/kernels/backend.ts';
 import { activeGpuContext, probeGpu, useBackend } from '../../../src/kernels/gpu/index.ts';
 import { DeviceAdam } from '../../../src/kernels/gpu/adam.ts';
+import { gpuTestModes } from './gpu-modes.ts';
 
 const F = 16;
 const C = 4;
@@ -41,16 +42,24 @@ function trainLosses(steps: number): number[] {
   return losses;
 }
 
-describe('GPU backend (gpu.js webasm)', () => {
+// Training runs on webasm everywhere and on headless-gl where the probe finds it (scripts/headlessgl.sh), or on
+// exactly the modes NETMOE_GPU_MODES names (see gpu-modes.ts).
+const MODES = gpuTestModes(['webasm']);
+const skipNote = (skip: string | null): string => (skip === null ? '' : ` (skipped: ${skip})`);
+
+describe('GPU backend: probe and useBackend', () => {
   afterEach(() => {
     useBackend('cpu');
   });
 
   it('the probe reports the mode that really ran, and headless-gl is skipped with its reason when absent', () => {
     const { context, attempts } = probeGpu(['headlessgl', 'webasm']);
-    expect(context?.mode).toBe('webasm');
-    expect(attempts.at(-1)).toEqual({ mode: 'webasm', error: null });
-    if (attempts[0].error !== null) expect(attempts[0].error).toMatch(/headless-gl/);
+    const headless = attempts[0];
+    expect(context?.mode).toBe(headless.error === null ? 'headlessgl' : 'webasm');
+    if (headless.error !== null) {
+      expect(headless.error).toMatch(/headless-gl/);
+      expect(attempts.at(-1)).toEqual({ mode: 'webasm', error: null });
+    }
     context?.dispose();
   });
 
@@ -66,10 +75,16 @@ describe('GPU backend (gpu.js webasm)', () => {
     expect(auto.message).toMatch(/auto: only gpu.js 'webasm' works/);
     expect(() => useBackend('gpu', { modes: ['webgpu'] })).toThrow(/--backend gpu: no gpu.js mode works here \(webgpu: /);
   });
+});
+
+for (const { mode, skip } of MODES) describe.skipIf(skip !== null)(`GPU backend (gpu.js ${mode})${skipNote(skip)}`, () => {
+  afterEach(() => {
+    useBackend('cpu');
+  });
 
   it('DCL-MoE training steps give the same losses as on the CPU (float32 tolerance)', () => {
     const cpu = trainLosses(4);
-    const { context } = useBackend('gpu', { modes: ['webasm'] });
+    const { context } = useBackend('gpu', { modes: [mode] });
     const gpu = trainLosses(4);
     expect(context!.stats.calls).toBeGreaterThan(100); // the model really ran on gpu.js
     gpu.forEach((loss, i) => expect(Math.abs(loss - cpu[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu[i]))));
@@ -77,7 +92,7 @@ describe('GPU backend (gpu.js webasm)', () => {
   });
 
   it('no device array leaks over many training steps', () => {
-    const { context } = useBackend('gpu', { modes: ['webasm'] });
+    const { context } = useBackend('gpu', { modes: [mode] });
     trainLosses(2);
     const live = context!.stats.liveArrays;
     trainLosses(12);
@@ -86,14 +101,14 @@ describe('GPU backend (gpu.js webasm)', () => {
   });
 });
 
-describe('DeviceAdam (the Adam update on the gpu.js device)', () => {
+for (const { mode, skip } of MODES) describe.skipIf(skip !== null)(`DeviceAdam (the Adam update on the gpu.js ${mode} device)${skipNote(skip)}`, () => {
   afterEach(() => {
     useBackend('cpu');
   });
 
   it('matches the host Adam step for step, keeps parameters on the device, and checkpoints its moments', () => {
     const cpu = trainLosses(4);
-    const { context } = useBackend('gpu', { modes: ['webasm'] });
+    const { context } = useBackend('gpu', { modes: [mode] });
     const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.2, seed: 11, kind: 'dcl-moe' });
     reseedDropout(model, 11, 1);
     const rng = new Rng(5);
