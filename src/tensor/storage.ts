@@ -11,8 +11,13 @@ import { allocateArray, type DType, type TypedArray } from './dtype.ts';
  * host and frees them; a device backend (src/kernels/gpu) creates them and reads `Storage.device`.
  */
 export interface DeviceData {
-  /** The values as a new host array (pooled, the storage's dtype). */
+  /** The values as a new host array (pooled, the storage's dtype). Throws where the device reads back only asynchronously. */
   download(): TypedArray;
+  /**
+   * The same, waiting for the device where it must (gpu.js webgpu). Optional: a device without it is read
+   * with `download()`.
+   */
+  downloadAsync?(): Promise<TypedArray>;
   /** Free the device memory (idempotent). */
   dispose(): void;
 }
@@ -60,6 +65,22 @@ export class Storage {
     this.host = values;
   }
 
+  /**
+   * `data`, for devices that read back only asynchronously (gpu.js webgpu): the values come to the host
+   * and the device copy is freed, as on a synchronous first access; afterwards `data` is the host array.
+   * A write to the device meanwhile (`setDevice`) is waited for too: the result is always the newest values.
+   */
+  async dataAsync(): Promise<TypedArray> {
+    for (let device = this.deviceData; device !== null; device = this.deviceData) {
+      const host = await (device.downloadAsync ? device.downloadAsync() : device.download());
+      if (this.deviceData !== device) continue; // written or read while we waited: read what is there now
+      this.deviceData = null;
+      this.host = host;
+      device.dispose();
+    }
+    return this.host;
+  }
+
   /** The device copy, or null when the values are on the host. */
   get device(): DeviceData | null {
     return this.deviceData;
@@ -84,8 +105,9 @@ export class Storage {
 
   private moveToHost(): void {
     const device = this.deviceData!;
-    this.deviceData = null;
+    // NOTE: download first: where it throws (an asynchronous-only device) the values must stay on the device.
     this.host = device.download();
+    this.deviceData = null;
     device.dispose();
   }
 }

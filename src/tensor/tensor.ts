@@ -126,6 +126,21 @@ export class Tensor {
     ops.backward(this, dy);
   }
 
+  /**
+   * Bring the values to the host, waiting for the device where it must; then `item()`, `toArray()` and
+   * `values` read them. Needed only on a device that reads back asynchronously (the gpu.js `webgpu` mode,
+   * where a synchronous read throws); elsewhere it resolves at once. Like any host access it moves the
+   * values off the device: a later GPU op uploads them again.
+   *
+   * @example
+   * const loss = nllFromProbs(model.predict(x).probs, labels);   // on webgpu: recorded, not yet run
+   * console.log((await loss.toHost()).item());
+   */
+  async toHost(): Promise<this> {
+    await this.storage.dataAsync();
+    return this;
+  }
+
   /** Value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements (shape ${formatShape(this.shape)}), expected 1`);

@@ -184,7 +184,6 @@ export async function useBackendAsync(choice: BackendChoice, options: { modes?: 
   return useBackend(choice, { probed: await probeGpuAsync(options.modes) });
 }
 
-
 /** The registered GPU backend's context, or null when ops run on the CPU. */
 export function activeGpuContext(): GpuContext | null {
   return installed && registeredBackends().includes('gpu') ? installed.context : null;

@@ -12,13 +12,16 @@
 
 import type { RecurrentOps } from '../../tensor/ops/recurrent.ts';
 import type { Kernel } from '../backend.ts';
-import type { Constants, GpuArray, GpuContext, KernelArg } from './context.ts';
+import { MAX_KERNEL_ARRAYS, type Constants, type GpuArray, type GpuContext, type KernelArg } from './context.ts';
 import { NO_INPUT, Staging, deviceTensor } from './device.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
-/** Most step blocks one stack kernel reads (GL shaders have at least 16 texture units). */
-const STACK_ARITY = 8;
+/**
+ * Most step blocks one stack kernel reads: MAX_KERNEL_ARRAYS (7 inputs and the output are 8 storage
+ * buffers, WebGPU's default limit per shader; GL shaders have at least 16 texture units).
+ */
+const STACK_ARITY = MAX_KERNEL_ARRAYS;
 
 // zx[r, k] = Σ_f x[r, f] · W_ih[f, k] + b[k] over all r = n·T + t: the input side of every step at once.
 function inputProjectionBody(this: This, x: Float32Array, wIh: Float32Array, b: Float32Array): number {
@@ -66,7 +69,7 @@ function stateBody(this: This, gates: Float32Array, cPrev: Float32Array): number
 function stackBody(
   this: This,
   a0: Float32Array, a1: Float32Array, a2: Float32Array, a3: Float32Array,
-  a4: Float32Array, a5: Float32Array, a6: Float32Array, a7: Float32Array,
+  a4: Float32Array, a5: Float32Array, a6: Float32Array,
 ): number {
   const n = Math.floor(this.thread.x / (this.constants.total * this.constants.Wout));
   const r = this.thread.x - n * this.constants.total * this.constants.Wout;
@@ -82,8 +85,7 @@ function stackBody(
   if (q === 3) return a3[p];
   if (q === 4) return a4[p];
   if (q === 5) return a5[p];
-  if (q === 6) return a6[p];
-  return a7[p];
+  return a6[p];
 }
 
 /** Blocks of B rows and `steps` steps each, W values per (row, step). */

@@ -66,6 +66,10 @@ function checkLabels(op: string, x: Tensor, labels: Tensor): void {
   if (labels.rank !== 1 || labels.shape[0] !== N) {
     throw new Error(`${op}: labels must be [${N}] for inputs ${formatShape(x.shape)}, got ${formatShape(labels.shape)}`);
   }
+  // NOTE: device-resident labels are not read back to be checked: that would be a download per training
+  // step (and is impossible on an asynchronous device, webgpu). They were checked while they were host
+  // values (before their first upload), or a kernel produced them.
+  if (labels.storage.device !== null) return;
   const values = labels.contiguous().values;
   for (let n = 0; n < N; n++) {
     if (values[n] < 0 || values[n] >= C) {

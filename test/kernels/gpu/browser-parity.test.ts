@@ -1,20 +1,20 @@
-// GPU parity in headless Chromium: the parity cases on gpu.js webgl2 (and webgl) on SwiftShader, driven by playwright-core.
+// GPU parity in headless Chromium: the parity cases on gpu.js webgl2, webgl and webgpu on SwiftShader, and DCL-MoE steps on webgpu, driven by playwright-core.
 //
 // vitest cannot drive a browser itself, so this test bundles test/browser/gpu-parity-entry.ts with esbuild
-// (an IIFE: no server, no file:// module loading), injects it into a blank page of Debian's chromium
-// (SwiftShader: no GPU needed) and asserts every case's report, with the tolerances of the Node parity test.
-// It skips where /usr/bin/chromium is absent (.ci/run installs it). webgpu is not run: gpu.js reads WebGPU
-// results back only asynchronously and the synchronous engine's probe declines it (src/kernels/gpu/context.ts).
-// NOTE: a webgpu run would also need the page served from http://127.0.0.1 (measured: the blank page used
-// here is not a secure context, so `navigator.gpu` is absent; from localhost gpu.js's WebGPUKernel runs on
-// SwiftShader and a 64x64x64 matmul agrees with float32 to 2e-7, its result a Promise).
+// (an IIFE), serves it from a throwaway node:http server on 127.0.0.1 and loads it in Debian's chromium
+// (SwiftShader: no GPU needed), then asserts every case's report, with the tolerances of the Node parity test.
+// NOTE: a localhost page, not about:blank: WebGPU exists only in a secure context (https or localhost),
+// and about:blank has no `navigator.gpu`. It skips where /usr/bin/chromium is absent (.ci/run installs it).
+// webgpu runs the engine's deferred queue (src/kernels/gpu/context.ts): ops record, `flush()` runs them.
 
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type Plugin } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { GpuMode } from '../../../src/kernels/gpu/index.ts';
-import type { BrowserParityReport } from '../../browser/gpu-parity-entry.ts';
+import type { BrowserParityReport, TrainingReport } from '../../browser/gpu-parity-entry.ts';
 import { parityCases } from './parity-cases.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,7 +27,10 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
 ];
 
-const MODES: GpuMode[] = ['webgl2', 'webgl'];
+const MODES: GpuMode[] = ['webgl2', 'webgl', 'webgpu'];
+
+/** DCL-MoE optimiser steps compared with the CPU on webgpu (each flushed and its loss read back). */
+const TRAINING_STEPS = 4;
 
 /**
  * NOTE: the engine's Node-only modules (files, worker threads) are reachable from src/index.ts but never
@@ -57,35 +60,80 @@ async function bundleEntry(): Promise<string> {
   return result.outputFiles[0].text;
 }
 
+/** Serve the page and the bundle from 127.0.0.1 on a free port (a secure context for WebGPU); nothing else. */
+async function serve(script: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    if (request.url === '/entry.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript' });
+      response.end(script);
+    } else if (request.url === '/') {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<!doctype html><html><head><script src="/entry.js"></script></head><body></body></html>');
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+type PageApi = {
+  runBrowserParity(mode: string): Promise<BrowserParityReport>;
+  runBrowserTraining(mode: string, steps: number): Promise<TrainingReport>;
+};
+
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser-parity: skipped, ${CHROMIUM} is absent (apt-get install chromium; .ci/run does)`);
 
 describe.skipIf(!hasChromium)('gpu.js kernels in headless Chromium (SwiftShader) match the CPU kernels', () => {
   let browser: Browser;
   let page: Page;
+  let server: Server | undefined;
 
   beforeAll(async () => {
     const [script, launched] = await Promise.all([bundleEntry(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
     browser = launched;
+    const served = await serve(script);
+    server = served.server;
     page = await browser.newPage();
-    await page.setContent('<!doctype html><html><body></body></html>');
-    await page.addScriptTag({ content: script });
+    await page.goto(served.url);
+    expect(await page.evaluate(() => (globalThis as { isSecureContext?: boolean }).isSecureContext), 'the page is a secure context (WebGPU needs one)').toBe(true);
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
+    server?.close();
   });
 
   it.each(MODES)('%s: every parity case', async (mode) => {
-    const report = await page.evaluate((m) => (globalThis as unknown as { runBrowserParity(m: string): BrowserParityReport }).runBrowserParity(m), mode);
+    const report = await page.evaluate((m) => (globalThis as unknown as PageApi).runBrowserParity(m), mode);
     const worst = report.results.reduce((w, r) => (r.maxAbsError > w.maxAbsError ? r : w), report.results[0]);
     console.log(
-      `browser-parity ${mode} (${report.renderer}): ${report.results.filter((r) => r.failure === null).length}/${report.results.length} cases pass in ${Math.round(report.ms)} ms;` +
-        ` max |gpu - cpu| ${worst?.maxAbsError.toExponential(2)} (${worst?.name}), max error/tolerance ${Math.max(...report.results.map((r) => r.maxToleranceRatio)).toFixed(3)}`,
+      `browser-parity ${mode} (${report.renderer}): ${report.results.filter((r) => r.failure === null).length}/${report.results.length} cases pass in ${Math.round(report.ms)} ms` +
+        ` (${report.compiles} kernels); max |gpu - cpu| ${worst?.maxAbsError.toExponential(2)} (${worst?.name}), max error/tolerance ${Math.max(...report.results.map((r) => r.maxToleranceRatio)).toFixed(3)}`,
     );
     expect(report.error, `${mode} starts`).toBeNull();
-    expect(report.renderer, 'WebGL runs on SwiftShader').toMatch(/SwiftShader/i);
+    // The WebGL renderer string, or the WebGPU adapter ("google swiftshader"): SwiftShader really ran.
+    expect(report.renderer, `${mode} runs on SwiftShader`).toMatch(/SwiftShader/i);
     expect(report.results.map((r) => r.name)).toEqual(parityCases.map((c) => c.name));
     expect(report.results.filter((r) => r.failure !== null).map((r) => `${r.name}: ${r.failure}`)).toEqual([]);
+    expect(report.liveArrays, 'device arrays left after every case was disposed').toBe(0);
+  }, 240_000);
+
+  it(`webgpu: ${TRAINING_STEPS} DCL-MoE training steps give the CPU losses (float32 tolerance)`, async () => {
+    const report = await page.evaluate((n) => (globalThis as unknown as PageApi).runBrowserTraining('webgpu', n), TRAINING_STEPS);
+    console.log(
+      `browser-training webgpu: losses ${report.gpu.map((l) => l.toFixed(6)).join(', ')} (cpu ${report.cpu.map((l) => l.toFixed(6)).join(', ')});` +
+        ` max |gpu - cpu| ${Math.max(...report.gpu.map((l, i) => Math.abs(l - report.cpu[i]))).toExponential(2)};` +
+        ` ${report.calls} kernel calls, ${report.downloads} downloads; ${Math.round(report.gpuMs)} ms (cpu ${Math.round(report.cpuMs)} ms)`,
+    );
+    expect(report.error).toBeNull();
+    expect(report.gpu).toHaveLength(TRAINING_STEPS);
+    // The tolerance of test/kernels/gpu/training.test.ts (the same comparison on webasm in Node).
+    report.gpu.forEach((loss, i) => expect(Math.abs(loss - report.cpu[i]), `step ${i}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(report.cpu[i]))));
+    expect(report.gpu.at(-1)).toBeLessThan(report.gpu[0]);
+    expect(report.calls).toBeGreaterThan(100 * TRAINING_STEPS); // the model really ran on the device
+    expect(report.downloads).toBe(TRAINING_STEPS); // one loss read per step, nothing else
+    expect(report.liveArrays).toBe(0);
   }, 240_000);
 });
