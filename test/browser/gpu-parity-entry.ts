@@ -183,6 +183,8 @@ export interface TrainingReport {
   error: string | null;
   cpuMs: number;
   gpuMs: number;
+  /** Each GPU step, flush and loss read included (the first builds the pipelines). */
+  gpuStepMs: number[];
 }
 
 // The model and data of test/kernels/gpu/training.test.ts (the Node run of the same comparison on webasm).
@@ -195,7 +197,12 @@ const B = 24;
  * backend); the loss of each step is read after the step, asynchronously. The loop lives here, not in
  * src/train: the trainer also validates, snapshots weights and clips on the host, all synchronous reads.
  */
-async function trainLosses(steps: number, optimizer: (model: ReturnType<typeof createDclModel>) => Optimizer, context: GpuContext | null): Promise<number[]> {
+async function trainLosses(
+  steps: number,
+  optimizer: (model: ReturnType<typeof createDclModel>) => Optimizer,
+  context: GpuContext | null,
+  stepMs: number[] = [],
+): Promise<number[]> {
   const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.2, seed: 11, kind: 'dcl-moe' });
   reseedDropout(model, 11, 1);
   const rng = new Rng(5);
@@ -205,6 +212,7 @@ async function trainLosses(steps: number, optimizer: (model: ReturnType<typeof c
   const losses: number[] = [];
   try {
     for (let s = 0; s < steps; s++) {
+      const start = performance.now();
       const loss = tidy(() => {
         model.zeroGrad();
         const nll = nllFromProbs(model.predict(x).probs, labels);
@@ -215,6 +223,7 @@ async function trainLosses(steps: number, optimizer: (model: ReturnType<typeof c
       await context?.flush(); // the step runs on the device here (pipelines build on their first use)
       losses.push((await loss.toHost()).item());
       loss.dispose();
+      stepMs.push(performance.now() - start);
     }
   } finally {
     (opt as Partial<DeviceAdam>).releaseMoments?.();
@@ -233,13 +242,13 @@ export function cpuLosses(steps: number): Promise<number[]> {
 }
 
 /** The same steps with DeviceAdam on `context`, whose backend the caller registered. */
-export function gpuLosses(context: GpuContext, steps: number): Promise<number[]> {
-  return trainLosses(steps, (model) => new DeviceAdam(model.namedParameters(), { lr: 3e-3 }, context), context);
+export function gpuLosses(context: GpuContext, steps: number, stepMs?: number[]): Promise<number[]> {
+  return trainLosses(steps, (model) => new DeviceAdam(model.namedParameters(), { lr: 3e-3 }, context), context, stepMs);
 }
 
 /** The steps on the CPU, then on `mode` through the page's public entry point (`useBackendAsync`); the driver compares the losses. */
 export async function runBrowserTraining(mode: GpuMode, steps: number): Promise<TrainingReport> {
-  const report: TrainingReport = { mode, cpu: [], gpu: [], calls: 0, downloads: 0, liveArrays: -1, error: null, cpuMs: 0, gpuMs: 0 };
+  const report: TrainingReport = { mode, cpu: [], gpu: [], calls: 0, downloads: 0, liveArrays: -1, error: null, cpuMs: 0, gpuMs: 0, gpuStepMs: [] };
   try {
     useBackend('cpu');
     let start = performance.now();
@@ -248,7 +257,7 @@ export async function runBrowserTraining(mode: GpuMode, steps: number): Promise<
     const { context } = await useBackendAsync('gpu', { modes: [mode] });
     const before = { calls: context!.stats.calls, downloads: context!.stats.downloads };
     start = performance.now();
-    report.gpu = await gpuLosses(context!, steps);
+    report.gpu = await gpuLosses(context!, steps, report.gpuStepMs);
     report.gpuMs = performance.now() - start;
     report.calls = context!.stats.calls - before.calls;
     report.downloads = context!.stats.downloads - before.downloads;

@@ -333,7 +333,8 @@ export class GpuContext {
   /** Run the queue to its end (entries appended meanwhile included). One drain at a time: see flush(). */
   private async drain(): Promise<void> {
     // NOTE: WebGPU reports validation and out-of-memory errors asynchronously (an invalid dispatch is
-    // dropped and its buffer reads as zeros), so one pair of error scopes spans the whole drain.
+    // dropped and its buffer reads as zeros), so one pair of error scopes spans the whole drain. Scopes are
+    // per device, and gpu.js shares one device: two webgpu contexts flushing at once would mix theirs.
     const device = this.mode === 'webgpu' ? (await webgpuDevice()).device : null;
     device?.pushErrorScope('out-of-memory');
     device?.pushErrorScope('validation');
