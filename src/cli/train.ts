@@ -19,6 +19,7 @@ const SPEC = {
   lr: { type: 'string', value: '<x>', description: 'learning rate', default: String(DEFAULT_TRAIN_CONFIG.lr) },
   l2: { type: 'string', value: '<x>', description: 'L2 strength λ of the loss (weights only, Eq. 8); with adamw, its decoupled weight decay', default: String(DEFAULT_TRAIN_CONFIG.l2) },
   optimizer: { type: 'string', value: '<name>', description: 'adam | adamw | sgd', default: DEFAULT_TRAIN_CONFIG.optimizer },
+  'clip-norm': { type: 'string', value: '<x>', description: 'clip the gradients to this global L2 norm each step (0 = off)', default: String(DEFAULT_TRAIN_CONFIG.clipNorm) },
   patience: { type: 'string', value: '<n>', description: 'early-stopping patience in epochs (0 = off)', default: String(DEFAULT_TRAIN_CONFIG.patience) },
   dropout: { type: 'string', value: '<x>', description: 'dropout rate of Table I', default: '0.3' },
   seed: { type: 'string', value: '<n>', description: 'seed of the split, initialisation, shuffling and dropout', default: String(DEFAULT_TRAIN_CONFIG.seed) },
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     seed: numberFlag('seed', flags.seed, DEFAULT_TRAIN_CONFIG.seed, Number.isInteger, 'an integer'),
     patience: numberFlag('patience', flags.patience, DEFAULT_TRAIN_CONFIG.patience, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0'),
     optimizer: optimizer as TrainConfig['optimizer'],
-    clipNorm: 0,
+    clipNorm: numberFlag('clip-norm', flags['clip-norm'], DEFAULT_TRAIN_CONFIG.clipNorm, (v) => v >= 0, 'a number >= 0'),
     progress: !flags.quiet,
   };
   const dropout = numberFlag('dropout', flags.dropout, 0.3, (v) => v >= 0 && v < 1, 'a rate in [0, 1)');
