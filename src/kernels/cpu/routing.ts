@@ -88,11 +88,14 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     const pairs = pairOfSlot.values;
     const slots = slotOfPair.values;
     const cs = counts.values;
-    for (let p = 0; p < S; p++) cs[idx[p]]++;
+    // NOTE: an index outside [0, E) is skipped (routingPlan then finds the counts short and throws): it
+    // checks device-resident indices that way, without reading them back.
+    for (let p = 0; p < S; p++) if (idx[p] >= 0 && idx[p] < E) cs[idx[p]]++;
     // Counting sort: next[e] is the next free slot of expert e; walking pairs in order keeps it stable.
     const next = new Int32Array(E);
     for (let e = 1; e < E; e++) next[e] = next[e - 1] + cs[e - 1];
     for (let p = 0; p < S; p++) {
+      if (!(idx[p] >= 0 && idx[p] < E)) continue;
       const s = next[idx[p]]++;
       pairs[s] = p;
       slots[p] = s;

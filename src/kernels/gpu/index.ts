@@ -23,7 +23,7 @@ import { convGpuKernels } from './conv.ts';
 import { recurrentGpuKernels } from './recurrent.ts';
 import { movementGpuKernels, placementAccepts } from './movement.ts';
 import { normalizationGpuKernels } from './normalization.ts';
-import { ROUTING_INPUTS, type RoutingInputs, routingGpuKernels } from './routing.ts';
+import { ROUTING_INPUTS, type RoutingInputs, routesOnDevice, routingGpuKernels } from './routing.ts';
 import { stageable } from './device.ts';
 import { setDeviceOptimizers } from '../../optim/device-optimizer.ts';
 import { DeviceAdam, DeviceAdamW } from './adam.ts';
@@ -70,7 +70,7 @@ function plainInputs(inputs: readonly Tensor[], indexAt: number | readonly numbe
 /** Ops whose last input is int32 indices (labels, argmax). */
 const INDEX_LAST: readonly OpName[] = ['crossEntropy', 'crossEntropyBackward', 'nllFromProbs', 'nllFromProbsBackward', 'maxBackward', 'maxPool1dBackward'];
 
-function admissionRules(kernels: Partial<KernelTable>): Accepts {
+function admissionRules(kernels: Partial<KernelTable>, mode: GpuMode): Accepts {
   const rules: Accepts = {};
   for (const op of Object.keys(kernels) as OpName[]) {
     const indexLast = INDEX_LAST.includes(op);
@@ -100,9 +100,11 @@ function admissionRules(kernels: Partial<KernelTable>): Accepts {
       plainInputs([x]) && placementAccepts(x, x.shape.map((d, a) => padding[a][0] + d + padding[a][1]), padding.map((p) => p[0]), padding.map(() => 1), value),
     sliceBackward: ([dy]: readonly Tensor[], { shape, begin, step }: OpAttrs['sliceBackward']) => plainInputs([dy]) && placementAccepts(dy, shape, begin, step),
   });
-  // Routing: int32 top-k indices and plan maps at fixed positions, then per-expert blocks (see routing.ts).
-  for (const [op, { index, blocksFrom }] of Object.entries(ROUTING_INPUTS) as [OpName, RoutingInputs][]) {
-    if (op in rules) (rules as Record<string, unknown>)[op] = (inputs: readonly Tensor[]) => plainInputs(inputs, index, blocksFrom);
+  // Routing: int32 top-k indices and plan maps at fixed positions, then per-expert blocks; the routing
+  // choice itself runs where it measured fastest for this mode (see routing.ts).
+  for (const [op, { index, blocksFrom, selection }] of Object.entries(ROUTING_INPUTS) as [OpName, RoutingInputs][]) {
+    const here = !selection || routesOnDevice(mode);
+    if (op in rules) (rules as Record<string, unknown>)[op] = (inputs: readonly Tensor[]) => here && plainInputs(inputs, index, blocksFrom);
   }
   return rules;
 }
@@ -110,7 +112,7 @@ function admissionRules(kernels: Partial<KernelTable>): Accepts {
 /** The backend object for `registerBackend`: name 'gpu', kernels over `context`. */
 export function createGpuBackend(context: GpuContext): Backend & { context: GpuContext } {
   const kernels = gpuKernels(context);
-  return { name: 'gpu', kernels, accepts: admissionRules(kernels), context };
+  return { name: 'gpu', kernels, accepts: admissionRules(kernels, context.mode), context };
 }
 
 // ---- choosing the backend ----------------------------------------------------------------------------

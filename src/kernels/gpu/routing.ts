@@ -1,7 +1,7 @@
 // gpu.js kernels for Mixture-of-Experts routing: top-k by rank counting, its gradient, the routing plan, dispatch and combine as gathers.
 //
 // A GPU thread computes one output cell and cannot scatter, so every op here is written as a gather:
-//   topk          cell (r, j) finds the expert of rank j in row r by counting (O(E²) per cell; E ≤ 64 in MoE)
+//   topk          cell (r, j) finds the j-th expert of row r by j + 1 max passes over the row
 //   topkBackward  cell (r, e) looks for e among row r's k indices
 //   moeDispatch   slot s reads row tokenOfSlot[s] of x
 //   moeCombine    token n reads its k slots through slotOfPair (the plan's pair -> slot map), one pass per
@@ -16,33 +16,47 @@
 import type { RoutingOps } from '../../tensor/ops/routing.ts';
 import { type Tensor, viewOf } from '../../tensor/tensor.ts';
 import type { Kernel } from '../backend.ts';
-import type { Constants, GpuArray, GpuContext, KernelArg } from './context.ts';
+import { type Constants, type GpuArray, type GpuContext, type GpuMode, HARDWARE_MODES, type KernelArg } from './context.ts';
 import { NO_INPUT, Staging, deviceTensor } from './device.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
 // ---- top-k -------------------------------------------------------------------------------------------
 
-// The expert of output cell (r, j): the e of row r whose rank is j, with
-// rank(e) = #{f : x[f] > x[e]} + #{f < e : x[f] = x[e]}.
-// NOTE: equal values rank the lower index first, as the CPU's insertion with strict '>' (ties go to the
-// lower index). NaN logits give an unspecified order on both backends (the two orders differ).
+// The expert of output cell (r, j): the j-th of row r in the order (value descending, index ascending), found
+// by j + 1 passes over the row, each taking the first expert after the previous pass's pick in that order
+// ((j + 1)·E compares, against E·k for the CPU's insertion into the sorted output row).
+// NOTE: strict '>' keeps the lower index at ties, as the CPU does. NaN logits give an unspecified order on
+// both backends (the two orders differ).
 function topkIndexBody(this: This, x: Float32Array): number {
   const r = Math.floor(this.thread.x / this.constants.K);
   const j = this.thread.x - r * this.constants.K;
   const row = this.constants.xo + r * this.constants.E;
-  let found = 0;
-  for (let e = 0; e < this.constants.E; e++) {
-    const v = x[row + e];
-    let rank = 0;
-    for (let f = 0; f < this.constants.E; f++) {
-      const u = x[row + f];
-      if (u > v) rank += 1;
-      else if (u === v && f < e) rank += 1;
+  let prevValue = 0;
+  let prev = -1; // no pick yet
+  for (let i = 0; i < this.constants.K; i++) {
+    if (i > j) break;
+    let best = -1;
+    let bestValue = 0;
+    for (let e = 0; e < this.constants.E; e++) {
+      const v = x[row + e];
+      // Candidates come after the previous pick: a smaller value, or an equal one at a higher index.
+      let candidate = 1;
+      if (prev >= 0) {
+        if (v > prevValue) candidate = 0;
+        else if (v === prevValue && e <= prev) candidate = 0;
+      }
+      if (candidate === 1) {
+        if (best < 0 || v > bestValue) {
+          best = e;
+          bestValue = v;
+        }
+      }
     }
-    if (rank === j) found = e;
+    prev = best;
+    prevValue = bestValue;
   }
-  return found;
+  return prev;
 }
 
 // values[r, j] = x[r, indices[r, j]]
@@ -267,21 +281,44 @@ function tokenOfSlotBody(this: This, pairs: Float32Array): number {
   return Math.floor(pairs[this.thread.x] / this.constants.K);
 }
 
-/** Where a routing op takes int32 inputs (top-k indices, the plan's maps), and where its per-expert blocks begin (those may be empty). */
+/**
+ * Where a routing op takes int32 inputs (top-k indices, the plan's maps), where its per-expert blocks begin
+ * (those may be empty), and whether it is part of the routing choice (`selection`: see routesOnDevice).
+ */
 export interface RoutingInputs {
   index: readonly number[];
   blocksFrom?: number;
+  selection?: boolean;
 }
 
 /** The admission rules read this (./index.ts): every other input is a non-empty float32 tensor. */
 export const ROUTING_INPUTS: { [K in keyof RoutingOps]?: RoutingInputs } = {
+  topk: { index: [], selection: true }, // [x]
+  topkSoftmax: { index: [], selection: true }, // [logits]
   topkBackward: { index: [1] }, // [dy, indices]
-  moeRoute: { index: [0] }, // [indices]
+  moeRoute: { index: [0], selection: true }, // [indices]
   moeDispatch: { index: [1, 2] }, // [x, tokenOfSlot, slotOfPair]
   moeDispatchBackward: { index: [0, 1], blocksFrom: 2 }, // [tokenOfSlot, slotOfPair, ...dxs]
   moeCombine: { index: [1, 2], blocksFrom: 3 }, // [weights, pairOfSlot, slotOfPair, ...ys]
   moeCombineBackward: { index: [2, 3], blocksFrom: 4 }, // [dy, weights, pairOfSlot, slotOfPair, ...ys]
 };
+
+/**
+ * Whether the routing choice (topk, topkSoftmax and the plan, moeRoute) runs on the device in `mode`; where
+ * not, admission leaves it to the CPU kernels, which read the router logits back (one download of [N, E]).
+ * The host must learn the plan's counts every step either way (they fix the experts' batch shapes), so each
+ * choice costs exactly one download per MoE layer; they differ in what crosses and where the work runs.
+ * bench/gpu-routing.ts times the three ways from device-resident logits [N, E] to (weights, plan), E = 8,
+ * k = 2 (ms per call, median; FIGURES).
+ * - webasm / cpu (the CPU-emulated modes): the CPU. Every gpu.js call there pays a copy of its arguments in
+ *   and its result out, so the device's counting sort (6 kernels) cannot approach the CPU's single pass.
+ * - hardware modes (headless-gl, WebGL, WebGPU): the device, which downloads only the E counts and uploads
+ *   nothing. NOTE: not measured (no GPU on the development machine): run bench/gpu-routing.ts where
+ *   headless-gl works (scripts/headlessgl.sh) before trusting it.
+ */
+export function routesOnDevice(mode: GpuMode): boolean {
+  return HARDWARE_MODES.includes(mode);
+}
 
 export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps]: Kernel<K> } {
   /** Top-k indices of x [.., E] as a device array [rows·k], plus what the value kernels need. */

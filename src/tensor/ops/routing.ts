@@ -134,13 +134,23 @@ export interface RoutingPlan {
 export function routingPlan(indices: Tensor, numExperts: number): RoutingPlan {
   if (indices.rank !== 2) throw new Error(`routingPlan: indices must be [N, k], got ${formatShape(indices.shape)}`);
   if (!Number.isInteger(numExperts) || numExperts < 1) throw new Error(`routingPlan: numExperts must be a positive integer, got ${numExperts}`);
-  checkIndices('routingPlan', indices, numExperts, `numExperts=${numExperts}, indices=${formatShape(indices.shape)}`);
+  const [N, k] = indices.shape;
+  const describe = `numExperts=${numExperts}, indices=${formatShape(indices.shape)}`;
+  // Host indices are checked here, naming the first bad one. Device-resident ones (a GPU backend's top-k)
+  // are not read back for that: the plan counts only experts in [0, E), so a bad index shows in the total.
+  if (indices.storage.device === null) checkIndices('routingPlan', indices, numExperts, describe);
+  else if (indices.dtype !== 'int32') throw new Error(`routingPlan: indices must be int32, got ${indices.dtype} (${describe})`);
   const [tokenOfSlot, pairOfSlot, slotOfPair, countsTensor] = runOp('moeRoute', [indices], { numExperts });
+  // The one host read of routing: the counts fix the experts' batch shapes.
   const counts = Array.from(countsTensor.values);
   countsTensor.dispose();
+  const routed = counts.reduce((a, c) => a + c, 0);
+  if (routed !== N * k) {
+    [tokenOfSlot, pairOfSlot, slotOfPair].forEach((t) => t.dispose());
+    throw new Error(`routingPlan: ${N * k - routed} of the ${N * k} expert indices are outside [0, ${numExperts}) (${describe})`);
+  }
   const offsets: number[] = [];
   counts.reduce((start, c) => (offsets.push(start), start + c), 0);
-  const [N, k] = indices.shape;
   return { numTokens: N, k, numExperts, counts, offsets, tokenOfSlot, pairOfSlot, slotOfPair };
 }
 

@@ -1,0 +1,149 @@
+// `npx tsx bench/gpu-routing.ts`: where top-k routing runs fastest when the router logits are on the gpu.js device, and the MoE ops CPU vs GPU.
+//
+// A routing plan's counts fix the experts' batch shapes, so the host must learn something every step. Three
+// ways to get there from device-resident logits [N, E], each timed end to end with its transfers:
+//   A  top-k on the device, plan on the CPU:  download indices [N, k], counting sort, upload the plan's maps
+//   B  top-k and plan on the device:          blocked counting sort in kernels, download counts [E]
+//   C  both on the CPU:                       download logits [N, E], select, sort, upload weights and maps
+// and, for scale, the reference CPU kernels alone (no device), then each MoE op CPU vs device.
+// Sizes: TrafficMoE-ish tokens N = B·T = 64·50 and 1024·50, E = 8 experts, top-2, D = 64.
+// Filter modes: npx tsx bench/gpu-routing.ts webasm
+
+import { cpuKernels } from '../src/kernels/cpu/index.ts';
+import type { Kernel, KernelTable } from '../src/kernels/backend.ts';
+import type { OpAttrs, OpName } from '../src/tensor/op-table.ts';
+import { type Tensor, tensorFromData } from '../src/tensor/tensor.ts';
+import * as nm from '../src/index.ts';
+import { createGpuContext, gpuKernels, probeGpu, type GpuContext, type GpuMode } from '../src/kernels/gpu/index.ts';
+import type { GpuArray } from '../src/kernels/gpu/context.ts';
+import { deviceTensor, storageArg, stridedCopy } from '../src/kernels/gpu/device.ts';
+
+const E = 8;
+const K = 2;
+const D = 64;
+const SIZES: [string, number][] = [
+  ['B·T = 64·50', 64 * 50],
+  ['B·T = 1024·50', 1024 * 50],
+];
+
+/** Median ms per call over `rounds` rounds of `reps` calls, reps grown until a round takes >= 50 ms. */
+function timeMs(fn: () => void, rounds = 7): number {
+  fn();
+  let reps = 1;
+  for (;;) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    if (performance.now() - t >= 50 || reps >= 1 << 12) break;
+    reps *= 2;
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    samples.push((performance.now() - t) / reps);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(rounds / 2)];
+}
+
+const run = <K extends OpName>(table: Partial<KernelTable>, op: K, inputs: Tensor[], attrs: OpAttrs[K]): Tensor[] => (table[op] as Kernel<K>)(inputs, attrs).outputs;
+const dispose = (ts: readonly Tensor[]): void => ts.forEach((t) => t.dispose());
+/** Device -> host copy of a device-resident tensor, leaving the tensor on the device (counted in stats.downloads). */
+const download = (t: Tensor): Tensor => tensorFromData((t.storage.device as GpuArray).download(), t.shape, t.dtype);
+/** Host -> device, as a GPU kernel reading a host tensor does. */
+const upload = (context: GpuContext, ts: readonly Tensor[]): void => ts.forEach((t) => void storageArg(context, t));
+
+/** The three ways from device logits to (weights, plan) with the host knowing the counts; each frees what it made. */
+function routeChoices(context: GpuContext, gpu: Partial<KernelTable>, logits: Tensor): Record<'A' | 'B' | 'C', () => void> {
+  return {
+    A: () => {
+      const [weights, indices] = run(gpu, 'topkSoftmax', [logits], { k: K });
+      const host = download(indices);
+      const plan = run(cpuKernels, 'moeRoute', [host], { numExperts: E });
+      upload(context, plan.slice(0, 3));
+      dispose([weights, indices, host, ...plan]);
+    },
+    B: () => {
+      const [weights, indices] = run(gpu, 'topkSoftmax', [logits], { k: K });
+      const plan = run(gpu, 'moeRoute', [indices], { numExperts: E });
+      download(plan[3]).dispose();
+      dispose([weights, indices, ...plan]);
+    },
+    C: () => {
+      const host = download(logits);
+      const [weights, indices] = run(cpuKernels, 'topkSoftmax', [host], { k: K });
+      const plan = run(cpuKernels, 'moeRoute', [indices], { numExperts: E });
+      upload(context, [weights, ...plan.slice(0, 3)]);
+      dispose([host, weights, indices, ...plan]);
+    },
+  };
+}
+
+/** The MoE ops at one size, inputs built once: [name, op, inputs, attrs]. */
+function moeOps(N: number): [string, OpName, Tensor[], OpAttrs[OpName]][] {
+  const rng = new nm.Rng('bench/gpu-routing');
+  const logits = nm.randn([N, E], { rng }).keep();
+  const [weights, indices] = cpuKernels.topkSoftmax([logits], { k: K }).outputs.map((t) => t.keep());
+  const [tokenOfSlot, pairOfSlot, slotOfPair, counts] = cpuKernels.moeRoute([indices], { numExperts: E }).outputs.map((t) => t.keep());
+  const c = Array.from(counts.values);
+  const x = nm.randn([N, D], { rng }).keep();
+  const dy = nm.randn([N, D], { rng }).keep();
+  const ys = c.map((n) => nm.randn([n, D], { rng }).keep());
+  return [
+    ['topkSoftmax', 'topkSoftmax', [logits], { k: K }],
+    ['topkBackward', 'topkBackward', [weights, indices], { size: E }],
+    ['moeRoute', 'moeRoute', [indices], { numExperts: E }],
+    ['moeDispatch', 'moeDispatch', [x, tokenOfSlot, slotOfPair], { counts: c }],
+    ['moeDispatchBackward', 'moeDispatchBackward', [tokenOfSlot, slotOfPair, ...ys], {}],
+    ['moeCombine', 'moeCombine', [weights, pairOfSlot, slotOfPair, ...ys], {}],
+    ['moeCombineBackward', 'moeCombineBackward', [dy, weights, pairOfSlot, slotOfPair, ...ys], {}],
+  ];
+}
+
+/** Device copies of the float inputs (activations live there in training); int32 plan maps stay host-side once, then device. */
+function onDevice(context: GpuContext, inputs: Tensor[]): Tensor[] {
+  return inputs.map((x) => (x.size > 0 ? deviceTensor(stridedCopy(context, x)!, x.shape, x.dtype).keep() : x));
+}
+
+const filter = process.argv[2];
+const modes: GpuMode[] = ['webasm'];
+const hardware = probeGpu(['headlessgl']);
+if (hardware.context) modes.unshift('headlessgl');
+hardware.context?.dispose();
+const fmt = (ms: number): string => (ms < 1 ? ms.toFixed(3) : ms.toFixed(2)).padStart(9);
+
+console.log(`gpu.js modes here: ${modes.join(', ')}${hardware.context ? '' : ` (headlessgl: ${hardware.attempts[0].error})`}`);
+for (const mode of modes) {
+  if (filter && mode !== filter) continue;
+  const context = createGpuContext(mode);
+  const gpu = gpuKernels(context);
+  for (const [label, N] of SIZES) {
+    console.log(`\n## ${mode}, ${label} tokens, E = ${E}, k = ${K}, D = ${D}: ms per call`);
+    const rng = new nm.Rng('bench/gpu-routing/logits');
+    const hostLogits = nm.randn([N, E], { rng }).keep();
+    const logits = deviceTensor(stridedCopy(context, hostLogits)!, [N, E]).keep();
+    const cpuOnly = timeMs(() => {
+      const [w, i] = run(cpuKernels, 'topkSoftmax', [hostLogits], { k: K });
+      const plan = run(cpuKernels, 'moeRoute', [i], { numExperts: E });
+      dispose([w, i, ...plan]);
+    });
+    console.log(`${'route, reference CPU kernels (no device)'.padEnd(52)} ${fmt(cpuOnly)}`);
+    const choices = routeChoices(context, gpu, logits);
+    const names = { A: 'A top-k on device, plan on CPU (download N·k)', B: 'B top-k and plan on device (download E)', C: 'C both on CPU (download N·E)' };
+    for (const key of ['A', 'B', 'C'] as const) {
+      const before = context.stats.downloads;
+      choices[key]();
+      const downloads = context.stats.downloads - before;
+      console.log(`${`route, ${names[key]}`.padEnd(52)} ${fmt(timeMs(choices[key]))}   (${downloads} download per call)`);
+    }
+    for (const [name, op, inputs, attrs] of moeOps(N)) {
+      const cpu = timeMs(() => dispose(run(cpuKernels, op, inputs, attrs)));
+      const device = onDevice(context, inputs);
+      const ms = timeMs(() => dispose(run(gpu, op, device, attrs)));
+      dispose(device.filter((t, i) => t !== inputs[i]));
+      console.log(`${`${name}: cpu / ${mode}`.padEnd(52)} ${fmt(cpu)} ${fmt(ms)}  (${(cpu / ms).toFixed(2)}x)`);
+    }
+    logits.dispose();
+    hostLogits.dispose();
+  }
+  context.dispose();
+}
