@@ -7,9 +7,11 @@
 // to the CPU: gpu.js computes in float32 only.
 //
 // A DCL-MoE training step runs entirely here (trainer + DeviceAdam, DeviceAdamW or DeviceSgd, gradient
-// clipping included: 0 downloads per step). Still on the CPU:
-// the views permute / expand / slice (no data moves, so they need no kernel), and topk / topkSoftmax /
-// topkBackward and the moe* routing ops (the Traffic-MoE path).
+// clipping included: 0 downloads per step). So does a top-k MoE block (router, top-k, routing plan,
+// dispatch, experts, combine, and backward) but for one download per step: the plan's counts fix the
+// experts' batch shapes, so the host reads the router logits (emulated modes, where the routing choice
+// runs on the CPU) or the E counts (hardware modes): see routing.ts. Still on the CPU: the views permute /
+// expand / slice (no data moves, so they need no kernel).
 
 import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
