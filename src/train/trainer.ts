@@ -1,4 +1,8 @@
-// The training loop: seeded mini-batches, validation each epoch, early stopping with best-model restore, resumable.
+// The training loop: seeded mini-batches, validation each epoch, early stopping with best-model restore, resumable; written once, driven synchronously (train) or asynchronously (trainAsync, for WebGPU).
+//
+// The loop is a generator (trainingSteps, evaluationSteps) that pauses before every host read of a device
+// value; `train` / `evaluate` run it synchronously, `trainAsync` / `evaluateAsync` await each read. Why a
+// generator, and why a pause is a read and not a flush: ./host-reads.ts.
 
 import type { ProbabilisticClassifier } from '../models/dcl-moe.ts';
 import { Rng } from '../tensor/random.ts';
@@ -16,6 +20,7 @@ import { deviceOptimizers } from '../optim/device-optimizer.ts';
 import { type TabularData, type TabularSplit, splitSize } from './dataset.ts';
 import { argmaxRows } from './metrics.ts';
 import { ProgressBar } from './progress.ts';
+import { read, runAsync, runSync, waitFor, type Steps } from './host-reads.ts';
 import type { EpochRecord } from './report-html.ts';
 
 export interface TrainConfig {
@@ -58,8 +63,12 @@ export interface EvaluationResult {
 
 /** Hooks the trainer calls so the CLI can checkpoint and print without the loop knowing about files. */
 export interface TrainHooks {
-  /** After each epoch, with whether it is the best so far; save the model / the resume state here. */
-  onEpochEnd?(record: EpochRecord, isBest: boolean, state: ResumeState): void;
+  /**
+   * After each epoch, with whether it is the best so far; save the model / the resume state here. With
+   * `trainAsync` it may return a Promise, which is awaited (on webgpu: `await optimizer.stateAsync()`, and
+   * `await p.toHost()` on the parameters before reading them); `train` refuses one.
+   */
+  onEpochEnd?(record: EpochRecord, isBest: boolean, state: ResumeState): void | Promise<void>;
   log?(line: string): void;
 }
 
@@ -132,35 +141,73 @@ export function createOptimizer(model: ProbabilisticClassifier, config: TrainCon
   }
 }
 
-/** Loss, accuracy, probabilities and gates over a whole split, in eval mode and without a graph. */
-export function evaluate(model: ProbabilisticClassifier, split: TabularSplit, F: number, C: number, l2 = 0, batchSize = 1024): EvaluationResult {
+/**
+ * Loss, accuracy, probabilities and gates over a whole split, in eval mode and without a graph. The loop
+ * of `evaluate` and `evaluateAsync`, pausing before each host read (./host-reads.ts).
+ */
+function* evaluationSteps(model: ProbabilisticClassifier, split: TabularSplit, F: number, C: number, l2: number, batchSize: number): Steps<EvaluationResult> {
   const n = splitSize(split, F);
   const probs = new Float32Array(n * C);
   let gates: Float32Array | null = null;
   let nll = 0;
   const wasTraining = model.isTraining;
   model.eval();
-  noGrad(() => {
+  try {
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      tidy(() => {
-        const batch = gatherBatch(split, F, null, start, end);
-        const out = model.predict(batch.x);
-        nll += nllFromProbs(out.probs, batch.y).item() * (end - start);
+      const out = tidy(() =>
+        noGrad(() => {
+          const batch = gatherBatch(split, F, null, start, end);
+          const predicted = model.predict(batch.x);
+          return { nll: nllFromProbs(predicted.probs, batch.y), probs: predicted.probs, gates: predicted.gates };
+        }),
+      );
+      try {
+        yield read(out.nll, out.probs, ...(out.gates ? [out.gates] : []));
+        nll += out.nll.item() * (end - start);
         probs.set(out.probs.values, start * C);
         if (out.gates) {
           const E = out.gates.shape[1];
           gates ??= new Float32Array(n * E);
           gates.set(out.gates.values, start * E);
         }
-      });
+      } finally {
+        out.nll.dispose();
+        out.probs.dispose();
+        out.gates?.dispose();
+      }
     }
-  });
-  model.train(wasTraining);
+  } finally {
+    model.train(wasTraining);
+  }
+  const params = model.namedParameters();
+  if (l2 > 0 && n > 0) yield read(...params.filter((p) => p.decay).map((p) => p.tensor)); // for l2PenaltyValue
   const predictions = argmaxRows(probs, n, C);
   let correct = 0;
   for (let i = 0; i < n; i++) if (predictions[i] === split.y[i]) correct++;
-  return { loss: n > 0 ? nll / n + l2PenaltyValue(model.namedParameters(), l2) : NaN, accuracy: n > 0 ? correct / n : 0, probs, gates, predictions };
+  return { loss: n > 0 ? nll / n + l2PenaltyValue(params, l2) : NaN, accuracy: n > 0 ? correct / n : 0, probs, gates, predictions };
+}
+
+/**
+ * Loss, accuracy, probabilities and gates over a whole split, in eval mode and without a graph.
+ * Reads device values synchronously: on gpu.js webgpu use `evaluateAsync`.
+ *
+ * @example
+ * const { loss, accuracy } = evaluate(model, data.test, data.numFeatures, data.classNames.length);
+ */
+export function evaluate(model: ProbabilisticClassifier, split: TabularSplit, F: number, C: number, l2 = 0, batchSize = 1024): EvaluationResult {
+  return runSync(evaluationSteps(model, split, F, C, l2, batchSize), 'evaluateAsync');
+}
+
+/**
+ * `evaluate` for a device that reads back only asynchronously (gpu.js webgpu): the same loop, each read
+ * awaited. Gives exactly `evaluate`'s result on every backend.
+ *
+ * @example
+ * const { accuracy } = await evaluateAsync(model, data.test, data.numFeatures, data.classNames.length);
+ */
+export function evaluateAsync(model: ProbabilisticClassifier, split: TabularSplit, F: number, C: number, l2 = 0, batchSize = 1024): Promise<EvaluationResult> {
+  return runAsync(evaluationSteps(model, split, F, C, l2, batchSize));
 }
 
 export class NonFiniteLossError extends Error {}
@@ -186,21 +233,23 @@ export function countCorrect(probs: Tensor, labels: Tensor): Tensor {
 /** Batches between reads of the loss and accuracy sums on the device path (a read waits for the device). */
 export const DEVICE_READ_EVERY = 16;
 
+/** Rows per forward pass of the validation (evaluate's default). */
+const EVALUATION_BATCH = 1024;
+
 /**
- * Train `model` on `data.train`, validating on `data.validation` after every epoch; stop early when the
- * validation loss has not improved for `patience` epochs and restore the best weights.
- *
- * Determinism: the shuffle of epoch e and the dropout masks of epoch e come from streams derived from
- * (seed, e), so a run resumed at epoch e continues exactly as the uninterrupted run would have.
+ * The training loop of `train` and `trainAsync`, pausing before each host read (./host-reads.ts): the
+ * device path's loss and accuracy sums every DEVICE_READ_EVERY batches, the host path's metrics, weights
+ * and gradients every batch (on the CPU backend they are host values already: the pause costs nothing),
+ * the validation, the best-weights snapshot and restore, and a hook's Promise.
  */
-export function train(
+function* trainingSteps(
   model: ProbabilisticClassifier,
   data: TabularData,
   config: TrainConfig,
   optimizer: Optimizer,
-  hooks: TrainHooks = {},
-  resume?: ResumeState,
-): ResumeState {
+  hooks: TrainHooks,
+  resume: ResumeState | undefined,
+): Steps<ResumeState> {
   const F = data.numFeatures;
   const C = data.classNames.length;
   const n = splitSize(data.train, F);
@@ -219,13 +268,15 @@ export function train(
   if (onDevice && optimizer.foldedClipNorm !== config.clipNorm) {
     throw new Error(`train: the device ${optimizer.kind} clips the gradient norm at ${optimizer.foldedClipNorm}, the config asks for ${config.clipNorm} (build it with createOptimizer)`);
   }
+  const parameters = params.map((p) => p.tensor);
 
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
     model.train();
     reseedDropout(model, config.seed, epoch);
     for (let i = 0; i < n; i++) order[i] = i;
     new Rng(`${config.seed}/shuffle/${epoch}`).shuffle(order);
-    const bar = new ProgressBar(`epoch ${String(epoch).padStart(String(config.epochs).length)}/${config.epochs}`, batches);
+    // NOTE: only when asked: the bar writes to process.stderr, which a browser does not have.
+    const bar = config.progress ? new ProgressBar(`epoch ${String(epoch).padStart(String(config.epochs).length)}/${config.epochs}`, batches) : null;
     const started = performance.now();
     let lossSum = 0;
     let correct = 0;
@@ -258,11 +309,16 @@ export function train(
         previous?.hits.dispose();
         if ((b + 1) % DEVICE_READ_EVERY !== 0 && b !== batches - 1) continue;
         const sums: { loss: Tensor; hits: Tensor } = pending;
-        const loss = sums.loss.item();
-        correct += sums.hits.item();
-        sums.loss.dispose();
-        sums.hits.dispose();
         pending = null;
+        let loss: number;
+        try {
+          yield read(sums.loss, sums.hits); // on webgpu: the queued steps run here
+          loss = sums.loss.item();
+          correct += sums.hits.item();
+        } finally {
+          sums.loss.dispose();
+          sums.hits.dispose();
+        }
         if (!Number.isFinite(loss)) {
           throw new NonFiniteLossError(
             `training stopped: the loss became ${loss} at epoch ${epoch}, within batches ${pendingFrom + 1}-${b + 1}/${batches}. ` +
@@ -272,25 +328,36 @@ export function train(
         pendingFrom = b + 1;
         lossSum += loss;
         seen = end;
-        if (config.progress) bar.update(b + 1, seen, { loss: lossSum / seen, accuracy: correct / seen });
+        bar?.update(b + 1, seen, { loss: lossSum / seen, accuracy: correct / seen });
         continue;
       }
-      const { loss, hits } = tidy(() => {
+      const step = tidy(() => {
         const batch = gatherBatch(data.train, F, order, start, end);
         model.zeroGrad();
         const { probs } = model.predict(batch.x);
         const nll = nllFromProbs(probs, batch.y);
         nll.backward();
+        return { nll, probs, labels: batch.y };
+      });
+      let loss: number;
+      let hits = 0;
+      try {
+        // The host optimiser and regularisers read the weights and gradients, the metrics nll and probs.
+        yield read(step.nll, step.probs, ...parameters, ...parameters.flatMap((w) => (w.grad ? [w.grad] : [])));
         // Eq. 8's L2 term goes into the gradient, except with AdamW, whose decoupled decay replaces it
         // (applying both would regularise twice); the reported loss includes λ Σ ||w||² either way.
         const penalty = config.optimizer === 'adamw' ? l2PenaltyValue(params, config.l2) : applyL2Penalty(params, config.l2);
         if (config.clipNorm > 0) clipGradNorm(params, config.clipNorm);
         optimizer.step();
-        const predicted = argmaxRows(probs.values, end - start, C);
-        let hits = 0;
-        for (let i = 0; i < end - start; i++) if (predicted[i] === batch.y.values[i]) hits++;
-        return { loss: nll.item() + penalty, hits };
-      });
+        const predicted = argmaxRows(step.probs.values, end - start, C);
+        const labels = step.labels.values;
+        for (let i = 0; i < end - start; i++) if (predicted[i] === labels[i]) hits++;
+        loss = step.nll.item() + penalty;
+      } finally {
+        step.nll.dispose();
+        step.probs.dispose();
+        step.labels.dispose();
+      }
       if (!Number.isFinite(loss)) {
         throw new NonFiniteLossError(
           `training stopped: the loss became ${loss} at epoch ${epoch}, batch ${b + 1}/${batches}. ` +
@@ -300,10 +367,10 @@ export function train(
       lossSum += loss * (end - start);
       correct += hits;
       seen += end - start;
-      if (config.progress) bar.update(b + 1, seen, { loss: lossSum / seen, accuracy: correct / seen });
+      bar?.update(b + 1, seen, { loss: lossSum / seen, accuracy: correct / seen });
     }
     const seconds = (performance.now() - started) / 1000;
-    const val = evaluate(model, data.validation, F, C, config.l2);
+    const val = yield* evaluationSteps(model, data.validation, F, C, config.l2, EVALUATION_BATCH);
     const record: EpochRecord = {
       epoch,
       trainLoss: lossSum / seen,
@@ -319,19 +386,71 @@ export function train(
     if (isBest) {
       state.bestValLoss = val.loss;
       state.epochsWithoutImprovement = 0;
+      yield read(...parameters);
       state.bestWeights = snapshot(model);
     } else {
       state.epochsWithoutImprovement++;
     }
     const extra = `  | val loss ${val.loss.toFixed(4)}  val acc ${(100 * val.accuracy).toFixed(2)}%${isBest ? '  *' : ''}`;
-    if (config.progress) bar.done(seen, { loss: record.trainLoss, accuracy: record.trainAccuracy }, extra);
+    if (bar) bar.done(seen, { loss: record.trainLoss, accuracy: record.trainAccuracy }, extra);
     else log(`epoch ${epoch}/${config.epochs} loss ${record.trainLoss.toFixed(4)}  acc ${(100 * record.trainAccuracy).toFixed(2)}%  ${Math.round(record.samplesPerSecond)} samples/s  ${seconds.toFixed(1)}s${extra}`);
-    hooks.onEpochEnd?.(record, isBest, state);
+    const saving = waitFor(hooks.onEpochEnd?.(record, isBest, state), 'onEpochEnd');
+    if (saving) yield saving;
     if (config.patience > 0 && state.epochsWithoutImprovement >= config.patience) {
       log(`early stopping: validation loss has not improved for ${config.patience} epochs`);
       break;
     }
   }
-  if (state.bestWeights) restore(model, state.bestWeights);
+  if (state.bestWeights) {
+    // Read before the overwrite: a host write goes through `values`, which on a device first downloads
+    // (the same download the synchronous loop always made).
+    yield read(...parameters);
+    restore(model, state.bestWeights);
+  }
   return state;
+}
+
+/**
+ * Train `model` on `data.train`, validating on `data.validation` after every epoch; stop early when the
+ * validation loss has not improved for `patience` epochs and restore the best weights.
+ *
+ * Determinism: the shuffle of epoch e and the dropout masks of epoch e come from streams derived from
+ * (seed, e), so a run resumed at epoch e continues exactly as the uninterrupted run would have.
+ * Reads device values synchronously: on gpu.js webgpu (`useBackendAsync`) use `trainAsync`.
+ *
+ * @example
+ * const optimizer = createOptimizer(model, config);
+ * const { history } = train(model, data, config, optimizer, { log: console.log });
+ */
+export function train(
+  model: ProbabilisticClassifier,
+  data: TabularData,
+  config: TrainConfig,
+  optimizer: Optimizer,
+  hooks: TrainHooks = {},
+  resume?: ResumeState,
+): ResumeState {
+  return runSync(trainingSteps(model, data, config, optimizer, hooks, resume), 'trainAsync');
+}
+
+/**
+ * `train` for a device that reads back only asynchronously (gpu.js webgpu in a browser): the same loop,
+ * each host read awaited, so on webgpu the queued steps run at each read. `hooks.onEpochEnd` may return
+ * a Promise (it is awaited): checkpoint there with `await optimizer.stateAsync()`. On every backend it
+ * gives exactly `train`'s history and weights.
+ *
+ * @example
+ * await useBackendAsync('gpu');                              // webgpu where the page has it
+ * const optimizer = createOptimizer(model, config);          // DeviceAdam: state stays on the device
+ * const { history } = await trainAsync(model, data, { ...config, progress: false }, optimizer);
+ */
+export function trainAsync(
+  model: ProbabilisticClassifier,
+  data: TabularData,
+  config: TrainConfig,
+  optimizer: Optimizer,
+  hooks: TrainHooks = {},
+  resume?: ResumeState,
+): Promise<ResumeState> {
+  return runAsync(trainingSteps(model, data, config, optimizer, hooks, resume));
 }
