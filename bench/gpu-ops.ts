@@ -9,7 +9,8 @@ import type { Kernel, KernelTable } from '../src/kernels/backend.ts';
 import type { OpAttrs, OpName } from '../src/tensor/op-table.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { createGpuContext, gpuKernels, probeGpu, type GpuContext, type GpuMode } from '../src/kernels/gpu/index.ts';
-import { deviceTensor, stridedCopy } from '../src/kernels/gpu/device.ts';
+import { deviceTensor, storageArg, stridedCopy } from '../src/kernels/gpu/device.ts';
+import { globalNormClip } from '../src/kernels/gpu/clip.ts';
 
 interface OpCase {
   name: string;
@@ -99,6 +100,31 @@ function gpuTime(context: GpuContext, kernels: Partial<KernelTable>, c: OpCase, 
   return ms;
 }
 
+// Long reductions to few outputs (src/kernels/gpu/reduce.ts splits them in two stages): fixed sizes, not per batch.
+const LONG_REDUCTIONS: OpCase[] = [
+  { name: 'sum all [100000] -> []', op: 'sum', attrs: none, inputs: () => [normal([1, 100000, 1])] },
+  { name: 'max all [100000] -> []', op: 'max', attrs: none, inputs: () => [normal([1, 100000, 1])] },
+  { name: 'logsumexp [4, 30000]', op: 'logsumexp', attrs: none, inputs: () => [normal([4, 30000, 1])] },
+  { name: 'sumToShape bias grad [16384,128]->[128]', op: 'sumToShape', attrs: { shape: [128] }, inputs: () => [normal([16384, 128])] },
+  { name: 'nllFromProbs mean [16384,20]', op: 'nllFromProbs', attrs: { reduction: 'mean', eps: 1e-7 }, inputs: () => [probs(16384, 20), labels(16384, 20)] },
+  { name: 'crossEntropy mean [16384,20]', op: 'crossEntropy', attrs: { reduction: 'mean', labelSmoothing: 0 }, inputs: () => [normal([16384, 20]), labels(16384, 20)] },
+];
+
+/** The DCL-MoE parameter shapes (40 features, 20 classes: 25 tensors, 118k values), for the clipping norm. */
+const DCL_MOE_SHAPES = [
+  [40, 128], [128], [128, 64], [64], [64, 32], [32], [32, 20], [20], [3, 1, 64], [64], [1216, 64], [64], [64, 20], [20],
+  [1, 256], [64, 256], [256], [64, 32], [32], [32, 20], [20], [40, 64], [64], [64, 3], [3],
+];
+
+/** globalNormClip over device-resident gradients of the DCL-MoE shapes: the squared norm of 118k values. */
+function clipTime(context: GpuContext): number {
+  const grads = DCL_MOE_SHAPES.map((shape) => deviceTensor(stridedCopy(context, normal(shape))!, shape).keep());
+  const terms = grads.map((g) => ({ n: g.size, grad: storageArg(context, g), w: storageArg(context, g), fold: { go: 0, wo: 0, l2x2: 0 } }));
+  const ms = timeMs(() => globalNormClip(context, terms, 1).dispose());
+  grads.forEach((g) => g.dispose());
+  return ms;
+}
+
 const filter = process.argv[2];
 const modes: GpuMode[] = ['webasm', 'cpu'];
 const hardware = probeGpu(['headlessgl']);
@@ -123,6 +149,22 @@ for (const B of [64, 1024]) {
     console.log(`${c.name.padEnd(38)} ${fmt(cpu)} ${cols.join(' ')}`);
     inputs.forEach((t) => t.dispose());
   }
+}
+
+if (!filter || 'long reductions'.includes(filter)) {
+  console.log('\n## long reductions to few outputs: ms per call (speed-up vs CPU in brackets)');
+  console.log(`${'op'.padEnd(38)} ${'cpu'.padStart(9)} ${modes.map((m) => `${m.padStart(9)}        `).join(' ')}`);
+  for (const c of LONG_REDUCTIONS) {
+    const inputs = c.inputs(0);
+    const cpu = cpuTime(c, inputs);
+    const cols = contexts.map((context, k) => {
+      const ms = gpuTime(context, tables[k], c, inputs);
+      return `${fmt(ms)} (${(cpu / ms).toFixed(2).padStart(5)}x)`;
+    });
+    console.log(`${c.name.padEnd(38)} ${fmt(cpu)} ${cols.join(' ')}`);
+    inputs.forEach((t) => t.dispose());
+  }
+  console.log(`${'clip norm, DCL-MoE gradients (118k)'.padEnd(38)} ${'-'.padStart(9)} ${contexts.map((context) => `${fmt(clipTime(context))}        `).join(' ')}`);
 }
 
 // Crossover: the smallest batch where a mode beats the CPU kernel, for the largest op of the step.
