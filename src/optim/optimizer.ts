@@ -73,6 +73,18 @@ export abstract class Optimizer {
     return { kind: this.kind, step: this.stepCount, buffers };
   }
 
+  /**
+   * `state()`, for an optimiser whose state may live on a device that reads back only asynchronously (the
+   * gpu.js device optimisers on webgpu, where `state()` throws): they override it to download with
+   * `await`. A host optimiser's state is on the host already.
+   *
+   * @example
+   * onEpochEnd: async () => { saved = await optimizer.stateAsync(); }   // a trainAsync hook
+   */
+  async stateAsync(): Promise<OptimizerState> {
+    return this.state();
+  }
+
   loadState(state: OptimizerState): void {
     if (state.kind !== this.kind) throw new Error(`optimizer: checkpoint holds ${state.kind} state, this run uses ${this.kind}`);
     this.stepCount = state.step;

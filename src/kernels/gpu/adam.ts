@@ -33,7 +33,8 @@ function weightBody(this: This, w: Float32Array, m: Float32Array, v: Float32Arra
 
 /**
  * Adam whose step runs on the gpu.js device: float32 parameters, gradients and moments never leave it.
- * Checkpoints still work: `state()` downloads the moments, `loadState()` uploads them on the next step.
+ * Checkpoints still work: `state()` (`stateAsync()` on webgpu) downloads the moments, `loadState()` uploads
+ * them on the next step.
  * With `l2` (and `clipNorm`), the step is exactly host `applyL2Penalty` (then `clipGradNorm`) followed by
  * host Adam.
  *
@@ -82,6 +83,12 @@ export class DeviceAdam extends Adam {
   override state(): OptimizerState {
     this.device.download(this.params);
     return super.state();
+  }
+
+  /** `state()` on a device that reads back only asynchronously (webgpu): the moments are awaited. */
+  override async stateAsync(): Promise<OptimizerState> {
+    await this.device.downloadAsync(this.params);
+    return super.state(); // the host class's: it copies the buffers just filled
   }
 
   override loadState(state: OptimizerState): void {

@@ -10,7 +10,8 @@
 //     (applyL2Penalty, then clipGradNorm): the update kernels read them as `fold` constants and a device
 //     array [norm, scale] (clip.ts), so the gradients are neither rewritten nor read back;
 //   - the optimiser's state (moments, velocity) as device arrays per parameter, downloaded into the host
-//     buffers only for a checkpoint (`state()`) and uploaded from them after `loadState`.
+//     buffers only for a checkpoint (`state()`, or `stateAsync()` where the device reads back only
+//     asynchronously) and uploaded from them after `loadState`.
 
 import type { NamedParameter } from '../../layers/module.ts';
 import type { FloatArray } from '../../tensor/dtype.ts';
@@ -99,6 +100,15 @@ export class DeviceUpdate {
     for (const p of params) {
       for (const [key, array] of this.slots.get(p.name) ?? []) this.hostBuffer(p, key).set(array.download() as FloatArray);
     }
+  }
+
+  /** `download`, awaiting each array (every mode; the only way on webgpu): for `stateAsync()`. */
+  async downloadAsync(params: readonly NamedParameter[]): Promise<void> {
+    const reads: Promise<void>[] = [];
+    for (const p of params) {
+      for (const [key, array] of this.slots.get(p.name) ?? []) reads.push(array.downloadAsync().then((values) => this.hostBuffer(p, key).set(values as FloatArray)));
+    }
+    await Promise.all(reads); // one flush, then the readbacks overlap
   }
 
   /** Free the device state; the host buffers are then the state again (after loadState). */

@@ -43,7 +43,8 @@ function momentumBody(this: This, w: Float32Array, v: Float32Array, grad: Float3
 
 /**
  * Sgd whose step runs on the gpu.js device: float32 parameters, gradients and velocity never leave it.
- * Checkpoints still work: `state()` downloads the velocity, `loadState()` uploads it on the next step.
+ * Checkpoints still work: `state()` (`stateAsync()` on webgpu) downloads the velocity, `loadState()` uploads
+ * it on the next step.
  * With `l2` (and `clipNorm`), the step is exactly host `applyL2Penalty` (then `clipGradNorm`) followed by
  * host Sgd.
  *
@@ -82,6 +83,12 @@ export class DeviceSgd extends Sgd {
   override state(): OptimizerState {
     this.device.download(this.params);
     return super.state();
+  }
+
+  /** `state()` on a device that reads back only asynchronously (webgpu): the velocity are awaited. */
+  override async stateAsync(): Promise<OptimizerState> {
+    await this.device.downloadAsync(this.params);
+    return super.state(); // the host class's: it copies the buffers just filled
   }
 
   override loadState(state: OptimizerState): void {
