@@ -1,7 +1,9 @@
 // `npm run bench:gpu`: per-op time of the CPU kernels vs each gpu.js mode that runs here, at DCL-MoE's sizes (batch 64 and 1024), and the crossover batch.
 //
 // GPU timings are kernel calls on device-resident inputs (as in training: activations and weights stay on
-// the device), excluding readback; the output is freed after each call. Filter ops: npm run bench:gpu -- dense
+// the device); the output is freed after each call. Each timing round ends by reading back its last output:
+// a GL call returns once its draw is queued, so without that wait headless-gl timed only the queueing
+// (0.015 ms for a dense at batch 1024 that takes ~50 ms on llvmpipe). Filter ops: npm run bench:gpu -- dense
 
 import * as nm from '../src/index.ts';
 import { cpuKernels } from '../src/kernels/cpu/index.ts';
@@ -9,6 +11,7 @@ import type { Kernel, KernelTable } from '../src/kernels/backend.ts';
 import type { OpAttrs, OpName } from '../src/tensor/op-table.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { createGpuContext, gpuKernels, probeGpu, type GpuContext, type GpuMode } from '../src/kernels/gpu/index.ts';
+import type { GpuArray } from '../src/kernels/gpu/context.ts';
 import { deviceTensor, storageArg, stridedCopy } from '../src/kernels/gpu/device.ts';
 import { globalNormClip } from '../src/kernels/gpu/clip.ts';
 
@@ -61,13 +64,18 @@ const CASES: OpCase[] = [
   },
 ];
 
-/** Median ms per call over `rounds` rounds of `reps` calls, reps grown until a round takes >= 20 ms. */
-function timeMs(fn: () => void, rounds = 5): number {
+/**
+ * Median ms per call over `rounds` rounds of `reps` calls, reps grown until a round takes >= 20 ms.
+ * `finish` ends each round inside its timing: it waits for work `fn` only queued (the GPU's).
+ */
+function timeMs(fn: () => void, finish: () => void = () => {}, rounds = 5): number {
   fn();
+  finish();
   let reps = 1;
   for (;;) {
     const t = performance.now();
     for (let i = 0; i < reps; i++) fn();
+    finish();
     if (performance.now() - t >= 20 || reps >= 1 << 14) break;
     reps *= 2;
   }
@@ -75,6 +83,7 @@ function timeMs(fn: () => void, rounds = 5): number {
   for (let r = 0; r < rounds; r++) {
     const t = performance.now();
     for (let i = 0; i < reps; i++) fn();
+    finish();
     samples.push((performance.now() - t) / reps);
   }
   return samples.sort((a, b) => a - b)[Math.floor(rounds / 2)];
@@ -92,10 +101,20 @@ function gpuTime(context: GpuContext, kernels: Partial<KernelTable>, c: OpCase, 
   const kernel = kernels[c.op] as Kernel<OpName>;
   // Put float inputs on the device first (int32 labels come from the host each step in training too).
   const onDevice = inputs.map((x) => (x.dtype === 'float32' && x.isContiguous ? deviceTensor(stridedCopy(context, x)!, x.shape).keep() : x));
-  const ms = timeMs(() => {
-    const { outputs, saved = [] } = kernel(onDevice, c.attrs);
-    for (const t of [...outputs, ...saved]) t.dispose();
-  });
+  // The last call's outputs stay until `finish` reads the first back: the wait for the queued kernels.
+  let last: Tensor[] = [];
+  const ms = timeMs(
+    () => {
+      last.forEach((t) => t.dispose());
+      const { outputs, saved = [] } = kernel(onDevice, c.attrs);
+      last = [...outputs, ...saved];
+    },
+    () => {
+      last[0]?.toFlatArray();
+      last.forEach((t) => t.dispose());
+      last = [];
+    },
+  );
   onDevice.forEach((t, i) => t !== inputs[i] && t.dispose());
   return ms;
 }
@@ -120,7 +139,18 @@ const DCL_MOE_SHAPES = [
 function clipTime(context: GpuContext): number {
   const grads = DCL_MOE_SHAPES.map((shape) => deviceTensor(stridedCopy(context, normal(shape))!, shape).keep());
   const terms = grads.map((g) => ({ n: g.size, grad: storageArg(context, g), w: storageArg(context, g), fold: { go: 0, wo: 0, l2x2: 0 } }));
-  const ms = timeMs(() => globalNormClip(context, terms, 1).dispose());
+  let last: GpuArray | null = null;
+  const ms = timeMs(
+    () => {
+      last?.dispose();
+      last = globalNormClip(context, terms, 1);
+    },
+    () => {
+      last?.download();
+      last?.dispose();
+      last = null;
+    },
+  );
   grads.forEach((g) => g.dispose());
   return ms;
 }
