@@ -26,23 +26,30 @@ const SIZES: [string, number][] = [
   ['B·T = 1024·50', 1024 * 50],
 ];
 
-/** Median ms per call over `rounds` rounds of `reps` calls, reps grown until a round takes >= 50 ms. */
-function timeMs(fn: () => void, rounds = 7): number {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    if (performance.now() - t >= 50 || reps >= 1 << 12) break;
-    reps *= 2;
-  }
-  const samples: number[] = [];
+/**
+ * Median ms per call of several functions timed in alternation (one round of each in turn), so a machine
+ * whose load changes during the run (other jobs on 2 cores) weighs on each of them alike.
+ */
+function timeInterleaved(fns: readonly (() => void)[], rounds = 9): number[] {
+  const reps = fns.map((fn) => {
+    fn();
+    let n = 1;
+    for (;;) {
+      const t = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      if (performance.now() - t >= 30 || n >= 1 << 12) return n;
+      n *= 2;
+    }
+  });
+  const samples: number[][] = fns.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    samples.push((performance.now() - t) / reps);
+    fns.forEach((fn, k) => {
+      const t = performance.now();
+      for (let i = 0; i < reps[k]; i++) fn();
+      samples[k].push((performance.now() - t) / reps[k]);
+    });
   }
-  return samples.sort((a, b) => a - b)[Math.floor(rounds / 2)];
+  return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(rounds / 2)]);
 }
 
 const run = <K extends OpName>(table: Partial<KernelTable>, op: K, inputs: Tensor[], attrs: OpAttrs[K]): Tensor[] => (table[op] as Kernel<K>)(inputs, attrs).outputs;
@@ -121,29 +128,36 @@ for (const mode of modes) {
     const rng = new nm.Rng('bench/gpu-routing/logits');
     const hostLogits = nm.randn([N, E], { rng }).keep();
     const logits = deviceTensor(stridedCopy(context, hostLogits)!, [N, E]).keep();
-    const cpuOnly = timeMs(() => {
+    const cpuOnly = (): void => {
       const [w, i] = run(cpuKernels, 'topkSoftmax', [hostLogits], { k: K });
       const plan = run(cpuKernels, 'moeRoute', [i], { numExperts: E });
       dispose([w, i, ...plan]);
-    });
-    console.log(`${'route, reference CPU kernels (no device)'.padEnd(52)} ${fmt(cpuOnly)}`);
+    };
     const choices = routeChoices(context, gpu, logits);
-    const names = { A: 'A top-k on device, plan on CPU (download N·k)', B: 'B top-k and plan on device (download E)', C: 'C both on CPU (download N·E)' };
-    for (const key of ['A', 'B', 'C'] as const) {
+    const keys = ['A', 'B', 'C'] as const;
+    const downloads = keys.map((key) => {
       const before = context.stats.downloads;
       choices[key]();
-      const downloads = context.stats.downloads - before;
-      console.log(`${`route, ${names[key]}`.padEnd(52)} ${fmt(timeMs(choices[key]))}   (${downloads} download per call)`);
+      return context.stats.downloads - before;
+    });
+    const [reference, ...times] = timeInterleaved([cpuOnly, ...keys.map((key) => choices[key])]);
+    console.log(`${'route, reference CPU kernels (no device)'.padEnd(52)} ${fmt(reference)}`);
+    const names = { A: 'A top-k on device, plan on CPU (download N·k)', B: 'B top-k and plan on device (download E)', C: 'C both on CPU (download N·E)' };
+    keys.forEach((key, i) => console.log(`${`route, ${names[key]}`.padEnd(52)} ${fmt(times[i])}   (${downloads[i]} download per call)`));
+    logits.dispose();
+    hostLogits.dispose();
+    // NOTE: a GL kernel call returns before the kernel has run (nothing waits for it without a readback), so
+    // per-op times mean something only in the synchronous modes; the route times above end in a download.
+    if (mode !== 'webasm' && mode !== 'cpu') {
+      console.log('(per-op times: webasm only; a GL call returns before its kernel ran)');
+      continue;
     }
     for (const [name, op, inputs, attrs] of moeOps(N)) {
-      const cpu = timeMs(() => dispose(run(cpuKernels, op, inputs, attrs)));
       const device = onDevice(context, inputs);
-      const ms = timeMs(() => dispose(run(gpu, op, device, attrs)));
+      const [cpu, ms] = timeInterleaved([() => dispose(run(cpuKernels, op, inputs, attrs)), () => dispose(run(gpu, op, device, attrs))]);
       dispose(device.filter((t, i) => t !== inputs[i]));
       console.log(`${`${name}: cpu / ${mode}`.padEnd(52)} ${fmt(cpu)} ${fmt(ms)}  (${(cpu / ms).toFixed(2)}x)`);
     }
-    logits.dispose();
-    hostLogits.dispose();
   }
   context.dispose();
 }

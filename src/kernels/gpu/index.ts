@@ -7,10 +7,10 @@
 // to the CPU: gpu.js computes in float32 only.
 //
 // A DCL-MoE training step runs entirely here (trainer + DeviceAdam, DeviceAdamW or DeviceSgd, gradient
-// clipping included: 0 downloads per step). So does a top-k MoE block (router, top-k, routing plan,
-// dispatch, experts, combine, and backward) but for one download per step: the plan's counts fix the
-// experts' batch shapes, so the host reads the router logits (emulated modes, where the routing choice
-// runs on the CPU) or the E counts (hardware modes): see routing.ts. Still on the CPU: the views permute /
+// clipping included: 0 downloads per step). So does a top-k MoE block (router, dispatch, experts, combine,
+// and backward) but for the routing choice, placed where it measured fastest (routing.ts): the plan's counts
+// fix the experts' batch shapes, so the host reads the router logits (emulated modes) or the top-k indices
+// (GL modes) once per step, and the plan runs on the CPU. Still on the CPU otherwise: the views permute /
 // expand / slice (no data moves, so they need no kernel).
 
 import type { OpAttrs, OpName } from '../../tensor/op-table.ts';
@@ -25,7 +25,7 @@ import { convGpuKernels } from './conv.ts';
 import { recurrentGpuKernels } from './recurrent.ts';
 import { movementGpuKernels, placementAccepts } from './movement.ts';
 import { normalizationGpuKernels } from './normalization.ts';
-import { ROUTING_INPUTS, type RoutingInputs, routesOnDevice, routingGpuKernels } from './routing.ts';
+import { ROUTING_INPUTS, type RoutingInputs, admitsRoutingOp, routingGpuKernels } from './routing.ts';
 import { stageable } from './device.ts';
 import { setDeviceOptimizers } from '../../optim/device-optimizer.ts';
 import { DeviceAdam, DeviceAdamW } from './adam.ts';
@@ -104,8 +104,8 @@ function admissionRules(kernels: Partial<KernelTable>, mode: GpuMode): Accepts {
   });
   // Routing: int32 top-k indices and plan maps at fixed positions, then per-expert blocks; the routing
   // choice itself runs where it measured fastest for this mode (see routing.ts).
-  for (const [op, { index, blocksFrom, selection }] of Object.entries(ROUTING_INPUTS) as [OpName, RoutingInputs][]) {
-    const here = !selection || routesOnDevice(mode);
+  for (const [op, { index, blocksFrom }] of Object.entries(ROUTING_INPUTS) as [OpName, RoutingInputs][]) {
+    const here = admitsRoutingOp(op, mode);
     if (op in rules) (rules as Record<string, unknown>)[op] = (inputs: readonly Tensor[]) => here && plainInputs(inputs, index, blocksFrom);
   }
   return rules;

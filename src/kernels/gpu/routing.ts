@@ -1,4 +1,4 @@
-// gpu.js kernels for Mixture-of-Experts routing: top-k by rank counting, its gradient, the routing plan, dispatch and combine as gathers.
+// gpu.js kernels for Mixture-of-Experts routing: top-k selection, its gradient, the routing plan, dispatch and combine, all as gathers.
 //
 // A GPU thread computes one output cell and cannot scatter, so every op here is written as a gather:
 //   topk          cell (r, j) finds the j-th expert of row r by j + 1 max passes over the row
@@ -16,7 +16,7 @@
 import type { RoutingOps } from '../../tensor/ops/routing.ts';
 import { type Tensor, viewOf } from '../../tensor/tensor.ts';
 import type { Kernel } from '../backend.ts';
-import { type Constants, type GpuArray, type GpuContext, type GpuMode, HARDWARE_MODES, type KernelArg } from './context.ts';
+import type { Constants, GpuArray, GpuContext, GpuMode, KernelArg } from './context.ts';
 import { NO_INPUT, Staging, deviceTensor } from './device.ts';
 
 type This = { thread: { x: number }; constants: Constants };
@@ -188,6 +188,11 @@ function expertPasses(
 }
 
 // ---- the routing plan on the device ------------------------------------------------------------------
+//
+// A stable counting sort of the N·k pairs by expert in six gathers: per-block counts, the totals, each
+// block's first slot per expert, then slotOfPair (a pair's slot: its block's start plus the earlier pairs of
+// its expert in the block), pairOfSlot (a binary search for the block, then a scan) and tokenOfSlot.
+// NOTE: no mode selects it by default (routingOnDevice: the CPU's one pass measured faster everywhere).
 
 /** Pairs per block of the device plan: a block's counts are one cell's loop; slots are found within it. */
 const PLAN_BLOCK = 256;
@@ -281,22 +286,25 @@ function tokenOfSlotBody(this: This, pairs: Float32Array): number {
   return Math.floor(pairs[this.thread.x] / this.constants.K);
 }
 
+/** The two parts of the routing choice: each token's top-k experts (topk, topkSoftmax), and the plan (moeRoute). */
+export type RoutingPart = 'topk' | 'plan';
+
 /**
  * Where a routing op takes int32 inputs (top-k indices, the plan's maps), where its per-expert blocks begin
- * (those may be empty), and whether it is part of the routing choice (`selection`: see routesOnDevice).
+ * (those may be empty), and which part of the routing choice it is, if any (see routingOnDevice).
  */
 export interface RoutingInputs {
   index: readonly number[];
   blocksFrom?: number;
-  selection?: boolean;
+  part?: RoutingPart;
 }
 
 /** The admission rules read this (./index.ts): every other input is a non-empty float32 tensor. */
 export const ROUTING_INPUTS: { [K in keyof RoutingOps]?: RoutingInputs } = {
-  topk: { index: [], selection: true }, // [x]
-  topkSoftmax: { index: [], selection: true }, // [logits]
+  topk: { index: [], part: 'topk' }, // [x]
+  topkSoftmax: { index: [], part: 'topk' }, // [logits]
   topkBackward: { index: [1] }, // [dy, indices]
-  moeRoute: { index: [0], selection: true }, // [indices]
+  moeRoute: { index: [0], part: 'plan' }, // [indices]
   moeDispatch: { index: [1, 2] }, // [x, tokenOfSlot, slotOfPair]
   moeDispatchBackward: { index: [0, 1], blocksFrom: 2 }, // [tokenOfSlot, slotOfPair, ...dxs]
   moeCombine: { index: [1, 2], blocksFrom: 3 }, // [weights, pairOfSlot, slotOfPair, ...ys]
@@ -304,20 +312,39 @@ export const ROUTING_INPUTS: { [K in keyof RoutingOps]?: RoutingInputs } = {
 };
 
 /**
- * Whether the routing choice (topk, topkSoftmax and the plan, moeRoute) runs on the device in `mode`; where
- * not, admission leaves it to the CPU kernels, which read the router logits back (one download of [N, E]).
- * The host must learn the plan's counts every step either way (they fix the experts' batch shapes), so each
- * choice costs exactly one download per MoE layer; they differ in what crosses and where the work runs.
- * bench/gpu-routing.ts times the three ways from device-resident logits [N, E] to (weights, plan), E = 8,
- * k = 2 (ms per call, median; FIGURES).
- * - webasm / cpu (the CPU-emulated modes): the CPU. Every gpu.js call there pays a copy of its arguments in
- *   and its result out, so the device's counting sort (6 kernels) cannot approach the CPU's single pass.
- * - hardware modes (headless-gl, WebGL, WebGPU): the device, which downloads only the E counts and uploads
- *   nothing. NOTE: not measured (no GPU on the development machine): run bench/gpu-routing.ts where
- *   headless-gl works (scripts/headlessgl.sh) before trusting it.
+ * Whether a part of the routing choice runs on the device in `mode`; where not, admission leaves it to the
+ * CPU kernels. The host must learn the plan's counts every step whatever runs where (they fix the experts'
+ * batch shapes), so each placement costs one download per MoE layer; they differ in what crosses and where
+ * the work runs. From device-resident router logits [N, E] to (weights, plan), E = 8, k = 2, in ms per call
+ * (bench/gpu-routing.ts, two runs: median of 9 rounds timed in alternation, on 2 cores shared with other
+ * jobs at load 5-8, hence the spread; headless-gl is Mesa's llvmpipe, a software rasteriser on those cores):
+ *
+ *                                                N = 64·50 tokens              N = 1024·50 tokens
+ *                                             webasm      headless-gl        webasm      headless-gl
+ *   CPU kernels alone (no device, for scale)  0.38 / 1.20  0.39 / 0.67     7.8 / 9.6    17.2 / 17.6
+ *   A  top-k on device, plan on CPU (N·k)     0.95 / 2.10  0.99 / 2.66    21.9 / 36.0   14.0 / 29.4
+ *   B  both on device (reads the E counts)    7.8 / 19.8   6.8 / 7.5       118 / 209     190 / 249
+ *   C  both on CPU (reads the logits, N·E)    0.55 / 0.96  1.32 / 1.95     8.1 / 13.8   36.7 / 68.9
+ *
+ * - the plan stays on the CPU in every mode: the device's blocked counting sort (6 kernels, O(N·k·256)
+ *   work) lost to the CPU's single O(N·k) pass everywhere measured. Its kernel is kept, parity-tested and
+ *   benchmarked: on a GPU with real parallelism B may win (no uploads, a 32-byte readback); the bench
+ *   will say so where one exists.
+ * - top-k: on the CPU in the emulated modes (webasm, cpu: each gpu.js call there copies its arguments in
+ *   and its result out, which costs more than the CPU's selection: C), on the device in the GL modes (A:
+ *   reading back N·k indices instead of N·E logits and the CPU's selection won by 2.3-2.6x at 1024·50; at
+ *   64·50 the two runs disagree, within the noise). NOTE: webgpu follows the GL modes unmeasured, and its
+ *   readback is asynchronous only: a routing plan there needs its host read awaited (not supported yet).
  */
-export function routesOnDevice(mode: GpuMode): boolean {
-  return HARDWARE_MODES.includes(mode);
+export function routingOnDevice(mode: GpuMode, part: RoutingPart): boolean {
+  if (part === 'plan') return false;
+  return mode !== 'webasm' && mode !== 'cpu';
+}
+
+/** False for a routing-choice op that `mode` leaves to the CPU (routingOnDevice); true for every other op. */
+export function admitsRoutingOp(op: string, mode: GpuMode): boolean {
+  const part = ROUTING_INPUTS[op as keyof RoutingOps]?.part;
+  return part === undefined || routingOnDevice(mode, part);
 }
 
 export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps]: Kernel<K> } {

@@ -6,7 +6,7 @@ import type { Tensor } from '../../../src/tensor/tensor.ts';
 import { Rng } from '../../../src/tensor/random.ts';
 import { createGpuBackend, gpuKernels, useBackend } from '../../../src/kernels/gpu/index.ts';
 import { registerBackend, unregisterBackend } from '../../../src/kernels/backend.ts';
-import { routesOnDevice } from '../../../src/kernels/gpu/routing.ts';
+import { routingOnDevice } from '../../../src/kernels/gpu/routing.ts';
 import { createGpuContext } from '../../../src/kernels/gpu/context.ts';
 import { deviceTensor, stridedCopy } from '../../../src/kernels/gpu/device.ts';
 import { RTOL, withinTolerance } from './parity-tolerance.ts';
@@ -137,14 +137,14 @@ for (const { mode, skip } of gpuTestModes(['webasm'])) describe.skipIf(skip !== 
     const gpu = step(context!.stats);
     expect(context!.stats.calls - calls).toBeGreaterThan(30); // router, dispatch / combine, experts and all of backward ran on gpu.js
     // The plan's counts fix the experts' batch shapes, so the host must learn something each step: the router
-    // logits where the routing choice runs on the CPU (the emulated modes, as measured), the E counts where it
-    // runs on the device. Nothing else comes back.
-    expect(gpu.logitsOnDevice).toBe(routesOnDevice(mode));
+    // logits where top-k runs on the CPU (the emulated modes, as measured), the top-k indices where it runs
+    // on the device (the GL modes). Nothing else comes back.
+    expect(gpu.logitsOnDevice).toBe(routingOnDevice(mode, 'topk'));
     expect(gpu.downloads).toBe(1);
     expectSameStep(gpu, cpu);
   });
 
-  it('with the routing choice forced onto the device (the hardware modes do so anyway) only the E counts come back', () => {
+  it('with top-k and the plan forced onto the device (measured slower, kept for GPUs) only the E counts come back', () => {
     const cpu = cpuReference();
     const { context } = useBackend('gpu', { modes: [mode] });
     const base = createGpuBackend(context!);
