@@ -275,8 +275,8 @@ function* trainingSteps(
     reseedDropout(model, config.seed, epoch);
     for (let i = 0; i < n; i++) order[i] = i;
     new Rng(`${config.seed}/shuffle/${epoch}`).shuffle(order);
-    // NOTE: only when asked: the bar writes to process.stderr, which a browser does not have.
-    const bar = config.progress ? new ProgressBar(`epoch ${String(epoch).padStart(String(config.epochs).length)}/${config.epochs}`, batches) : null;
+    // NOTE: the bar writes to process.stderr; a page has none and gets the log line instead.
+    const bar = config.progress && globalThis.process?.stderr ? new ProgressBar(`epoch ${String(epoch).padStart(String(config.epochs).length)}/${config.epochs}`, batches) : null;
     const started = performance.now();
     let lossSum = 0;
     let correct = 0;

@@ -1,4 +1,4 @@
-// Browser entry for the GPU parity run: every parity case, and a few DCL-MoE training steps, on a gpu.js mode in the page; results as JSON.
+// Browser entry for the GPU parity run: every parity case, and DCL-MoE trained with trainAsync, on a gpu.js mode in the page; results as JSON.
 //
 // Bundled by test/kernels/gpu/browser-parity.test.ts (esbuild, IIFE) and run in headless Chromium on
 // SwiftShader. It does what test/kernels/gpu/parity.test.ts does per case, with the same tolerances
@@ -13,15 +13,12 @@ import type { OpName } from '../../src/tensor/op-table.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { keep, tidy } from '../../src/tensor/storage.ts';
 import { createGpuBackend, gpuKernels, useBackend, useBackendAsync, type GpuMode } from '../../src/kernels/gpu/index.ts';
-import { createGpuContextAsync, webgpuAdapterName, type GpuContext } from '../../src/kernels/gpu/context.ts';
-import { DeviceAdam } from '../../src/kernels/gpu/adam.ts';
+import { createGpuContextAsync, probeGpuAsync, webgpuAdapterName, type GpuContext } from '../../src/kernels/gpu/context.ts';
+import type { DeviceAdam } from '../../src/kernels/gpu/adam.ts';
 import { createDclModel } from '../../src/models/dcl-moe.ts';
-import { reseedDropout } from '../../src/layers/dropout.ts';
-import { nllFromProbs } from '../../src/tensor/ops/loss.ts';
-import { Adam } from '../../src/optim/adam.ts';
-import type { Optimizer } from '../../src/optim/optimizer.ts';
 import { Rng } from '../../src/tensor/random.ts';
-import { randn, tensor } from '../../src/tensor/creation.ts';
+import { DEFAULT_TRAIN_CONFIG, createOptimizer, train, trainAsync, type ResumeState, type TrainConfig } from '../../src/train/trainer.ts';
+import type { TabularData, TabularSplit } from '../../src/train/dataset.ts';
 import { parityCases, type ParityCase } from '../kernels/gpu/parity-cases.ts';
 import { RTOL, atolFor, withinTolerance } from '../kernels/gpu/parity-tolerance.ts';
 
@@ -168,99 +165,115 @@ export async function runBrowserParity(mode: GpuMode): Promise<BrowserParityRepo
   return { ...report, ms: performance.now() - start };
 }
 
-// ---- a few DCL-MoE training steps --------------------------------------------------------------------
+// ---- DCL-MoE training through trainAsync ----------------------------------------------------------
+
+/** One epoch of a run, as compared: `EpochRecord` without its wall-clock fields. */
+export interface EpochSummary {
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+}
 
 export interface TrainingReport {
   mode: GpuMode;
-  /** Losses of the same seeded steps on the CPU backend (host Adam) and on `mode` (the backend + DeviceAdam). */
-  cpu: number[];
-  gpu: number[];
-  /** Kernel calls the GPU steps made (the model really ran there) and host reads of device values (none but the losses). */
+  /** The CPU backend's `train` (host Adam) and `mode`'s `trainAsync` (DeviceAdam), same model, data and config. */
+  cpu: EpochSummary[];
+  gpu: EpochSummary[];
+  /** The epoch whose weights each run restored (its best validation loss). */
+  cpuBest: number;
+  gpuBest: number;
+  /** Largest |w_gpu - w_cpu| over the restored weights (reported, not asserted: see trainingFailures). */
+  maxWeightDiff: number;
+  /** Kernel calls of the GPU run (the model really ran there) and its host reads of device values. */
   calls: number;
   downloads: number;
-  /** Device arrays alive after the run (the model's and optimiser's were disposed or read back). */
+  /** Device arrays alive once the GPU run's model and optimiser are freed: 0 unless something leaks. */
   liveArrays: number;
   error: string | null;
   cpuMs: number;
   gpuMs: number;
-  /** Each GPU step, flush and loss read included (the first builds the pipelines). */
-  gpuStepMs: number[];
+  /** Each GPU epoch's training time, the flush at its reads included (the first builds the pipelines). */
+  gpuEpochSeconds: number[];
 }
 
-// The model and data of test/kernels/gpu/training.test.ts (the Node run of the same comparison on webasm).
+// DCL-MoE on 4 Gaussian blobs over 16 features: 128 training rows in 2 batches of 64, and 64 validation
+// rows (one evaluation batch, the same B as training, so most pipelines built for training serve it).
 const F = 16;
 const C = 4;
-const B = 24;
+const ROWS = { train: 96, validation: 48 };
+
+/** Gaussian blobs: class c shifts features c and c + C by 1.5. */
+function blobs(n: number, seed: number): TabularSplit {
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * F);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % C;
+    for (let f = 0; f < F; f++) x[i * F + f] = rng.normal() + (f === y[i] || f === y[i] + C ? 1.5 : 0);
+  }
+  return { x, y };
+}
+
+const trainingData: TabularData = { numFeatures: F, classNames: ['a', 'b', 'c', 'd'], train: blobs(ROWS.train, 1), validation: blobs(ROWS.validation, 2), test: blobs(0, 3) };
+
+function trainingConfig(epochs: number): TrainConfig {
+  return { ...DEFAULT_TRAIN_CONFIG, epochs, batchSize: 48, lr: 3e-3, patience: 0, seed: 11, progress: false };
+}
+
+function dclModel() {
+  return createDclModel({ numFeatures: F, numClasses: C, dropout: 0.2, seed: 11, kind: 'dcl-moe' });
+}
+
+function summaries(state: ResumeState): EpochSummary[] {
+  return state.history.map(({ trainLoss, trainAccuracy, valLoss, valAccuracy }) => ({ trainLoss, trainAccuracy, valLoss, valAccuracy }));
+}
+
+function bestEpoch(state: ResumeState): number {
+  return state.history.findIndex((h) => h.valLoss === state.bestValLoss) + 1;
+}
 
 /**
- * `steps` seeded optimiser steps of DCL-MoE (dropout on: masks come from the engine's Rng on either
- * backend); the loss of each step is read after the step, asynchronously. The loop lives here, not in
- * src/train: the trainer also validates, snapshots weights and clips on the host, all synchronous reads.
+ * `epochs` epochs of DCL-MoE with the CPU backend's `train`, then on `mode` with `trainAsync` through the
+ * page's public entry point (`useBackendAsync`; `deferred` runs a mode that could run at once through the
+ * queue, for the Node run of this code in deferred.test.ts). Dropout is on: masks come from the engine's
+ * Rng on either backend. The driver checks the report with `trainingFailures`.
  */
-async function trainLosses(
-  steps: number,
-  optimizer: (model: ReturnType<typeof createDclModel>) => Optimizer,
-  context: GpuContext | null,
-  stepMs: number[] = [],
-): Promise<number[]> {
-  const model = createDclModel({ numFeatures: F, numClasses: C, dropout: 0.2, seed: 11, kind: 'dcl-moe' });
-  reseedDropout(model, 11, 1);
-  const rng = new Rng(5);
-  const x = randn([B, F], { rng }).keep();
-  const labels = tensor(Array.from({ length: B }, (_, i) => i % C), { dtype: 'int32' }).keep();
-  const opt = optimizer(model);
-  const losses: number[] = [];
-  try {
-    for (let s = 0; s < steps; s++) {
-      const start = performance.now();
-      const loss = tidy(() => {
-        model.zeroGrad();
-        const nll = nllFromProbs(model.predict(x).probs, labels);
-        nll.backward();
-        opt.step();
-        return nll;
-      });
-      await context?.flush(); // the step runs on the device here (pipelines build on their first use)
-      losses.push((await loss.toHost()).item());
-      loss.dispose();
-      stepMs.push(performance.now() - start);
-    }
-  } finally {
-    (opt as Partial<DeviceAdam>).releaseMoments?.();
-    model.zeroGrad();
-    for (const p of model.parameters()) p.dispose();
-    x.dispose();
-    labels.dispose();
-    await context?.flush();
-  }
-  return losses;
-}
-
-/** The losses of `steps` DCL-MoE steps on whatever backends are registered now (host Adam). */
-export function cpuLosses(steps: number): Promise<number[]> {
-  return trainLosses(steps, (model) => new Adam(model.namedParameters(), { lr: 3e-3 }), null);
-}
-
-/** The same steps with DeviceAdam on `context`, whose backend the caller registered. */
-export function gpuLosses(context: GpuContext, steps: number, stepMs?: number[]): Promise<number[]> {
-  return trainLosses(steps, (model) => new DeviceAdam(model.namedParameters(), { lr: 3e-3 }, context), context, stepMs);
-}
-
-/** The steps on the CPU, then on `mode` through the page's public entry point (`useBackendAsync`); the driver compares the losses. */
-export async function runBrowserTraining(mode: GpuMode, steps: number): Promise<TrainingReport> {
-  const report: TrainingReport = { mode, cpu: [], gpu: [], calls: 0, downloads: 0, liveArrays: -1, error: null, cpuMs: 0, gpuMs: 0, gpuStepMs: [] };
+export async function runBrowserTraining(mode: GpuMode, epochs: number, options: { deferred?: boolean } = {}): Promise<TrainingReport> {
+  const report: TrainingReport = {
+    mode, cpu: [], gpu: [], cpuBest: 0, gpuBest: 0, maxWeightDiff: NaN, calls: 0, downloads: 0, liveArrays: -1, error: null, cpuMs: 0, gpuMs: 0, gpuEpochSeconds: [],
+  };
+  const config = trainingConfig(epochs);
+  const quiet = { log: () => {} };
   try {
     useBackend('cpu');
     let start = performance.now();
-    report.cpu = await cpuLosses(steps);
+    const cpuModel = dclModel();
+    const cpu = train(cpuModel, trainingData, config, createOptimizer(cpuModel, config), quiet);
     report.cpuMs = performance.now() - start;
-    const { context } = await useBackendAsync('gpu', { modes: [mode] });
+    const { context } = options.deferred
+      ? useBackend('gpu', { probed: await probeGpuAsync([mode], { deferred: true }) })
+      : await useBackendAsync('gpu', { modes: [mode] });
     const before = { calls: context!.stats.calls, downloads: context!.stats.downloads };
     start = performance.now();
-    report.gpu = await gpuLosses(context!, steps, report.gpuStepMs);
+    const gpuModel = dclModel();
+    const optimizer = createOptimizer(gpuModel, config); // DeviceAdam on the backend just installed
+    const gpu = await trainAsync(gpuModel, trainingData, config, optimizer, quiet);
     report.gpuMs = performance.now() - start;
     report.calls = context!.stats.calls - before.calls;
     report.downloads = context!.stats.downloads - before.downloads;
+    report.cpu = summaries(cpu);
+    report.gpu = summaries(gpu);
+    report.cpuBest = bestEpoch(cpu);
+    report.gpuBest = bestEpoch(gpu);
+    report.gpuEpochSeconds = gpu.history.map((h) => h.seconds);
+    // trainAsync restored the best weights on the host (nothing to await); compare them, then free the run.
+    const cpuWeights = cpuModel.parameters().map((p) => p.toFlatArray());
+    report.maxWeightDiff = Math.max(...gpuModel.parameters().map((p, i) => p.toFlatArray().reduce((m, w, j) => Math.max(m, Math.abs(w - cpuWeights[i][j])), 0)));
+    (optimizer as Partial<DeviceAdam>).releaseMoments?.();
+    gpuModel.zeroGrad();
+    for (const p of gpuModel.parameters()) p.dispose();
+    await context!.flush();
     report.liveArrays = context!.stats.liveArrays;
   } catch (error) {
     report.error = error instanceof Error ? error.message : String(error);
@@ -268,6 +281,33 @@ export async function runBrowserTraining(mode: GpuMode, steps: number): Promise<
     useBackend('cpu');
   }
   return report;
+}
+
+/**
+ * What is wrong with a training report (empty when nothing): the same epochs, the same best epoch, losses
+ * within float32 tolerance and the same accuracies. Tolerance: |gpu - cpu| <= 1e-4 · max(1, |cpu|) on
+ * every loss, that of test/kernels/gpu/trainer.test.ts (the same comparison on webasm in Node): float32
+ * kernels that sum in another order differ from the CPU's float32 by ~1e-7 relative per op, and a few
+ * Adam steps keep that far below 1e-4 (measured: 1.2e-7). The weights are reported, not compared element
+ * by element: Adam's step m / sqrt(v) is ~lr whatever the gradient's size, so where a gradient is ~0 its
+ * float32 rounding moves the weight by up to lr per step; a bound that allows that tests nothing the
+ * losses do not.
+ */
+export function trainingFailures(report: TrainingReport, epochs: number): string[] {
+  if (report.error !== null) return [`the run failed: ${report.error}`];
+  const failures: string[] = [];
+  if (report.cpu.length !== epochs || report.gpu.length !== epochs) failures.push(`epochs: cpu ${report.cpu.length}, gpu ${report.gpu.length}, expected ${epochs}`);
+  if (report.gpuBest !== report.cpuBest) failures.push(`best epoch: gpu ${report.gpuBest}, cpu ${report.cpuBest}`);
+  report.gpu.forEach((g, e) => {
+    const c = report.cpu[e];
+    for (const key of ['trainLoss', 'valLoss'] as const) {
+      if (!(Math.abs(g[key] - c[key]) <= 1e-4 * Math.max(1, Math.abs(c[key])))) failures.push(`epoch ${e + 1} ${key}: gpu ${g[key]}, cpu ${c[key]}`);
+    }
+    for (const key of ['trainAccuracy', 'valAccuracy'] as const) if (g[key] !== c[key]) failures.push(`epoch ${e + 1} ${key}: gpu ${g[key]}, cpu ${c[key]}`);
+  });
+  if (report.gpu.length > 1 && !(report.gpu.at(-1)!.trainLoss < report.gpu[0].trainLoss)) failures.push(`the training loss did not fall: ${report.gpu.map((g) => g.trainLoss).join(', ')}`);
+  if (report.liveArrays !== 0) failures.push(`${report.liveArrays} device arrays left after the run was freed`);
+  return failures;
 }
 
 // The driver calls these from the page (page.evaluate).
