@@ -1,8 +1,11 @@
 // The training loop: seeded mini-batches, validation each epoch, early stopping with best-model restore, resumable; written once, driven synchronously (train) or asynchronously (trainAsync, for WebGPU).
 //
-// The loop is a generator (trainingSteps, evaluationSteps) that pauses before every host read of a device
-// value; `train` / `evaluate` run it synchronously, `trainAsync` / `evaluateAsync` await each read. Why a
-// generator, and why a pause is a read and not a flush: ./host-reads.ts.
+// Why a generator: the same loop must run synchronously (the CLI, `--resume`, the Node tests) and
+// asynchronously in a page on WebGPU, where a device value reaches the host only through a Promise. As a
+// generator (trainingSteps, evaluationSteps) it pauses before every host read of a device value and a
+// driver decides what the pause means: `train` / `evaluate` read on (synchronously), `trainAsync` /
+// `evaluateAsync` await the values first. So the loop body exists once. The drivers, and why a pause is a
+// read and never a bare flush: ./host-reads.ts.
 
 import type { ProbabilisticClassifier } from '../models/dcl-moe.ts';
 import { Rng } from '../tensor/random.ts';
