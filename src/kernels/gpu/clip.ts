@@ -1,4 +1,4 @@
-// Gradient clipping by global norm on the device: the squared norm as a chain of per-gradient reductions, the scale in a kernel, no host read.
+// Gradient clipping by global norm on the device: the squared norm as a chain of per-gradient (chunked) reductions, the scale in a kernel, no host read.
 //
 // The host clipGradNorm (src/optim/regularisation.ts) is the spec: norm = sqrt(Σ g²) over every gradient,
 // and only when norm > maxNorm (and norm > 0) every gradient is scaled by maxNorm / norm. Here that
@@ -10,6 +10,7 @@ import type { NamedParameter } from '../../layers/module.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import type { Constants, GpuArray, GpuContext, KernelArg } from './context.ts';
 import { Staging, deviceTensor } from './device.ts';
+import { reduceMiddle, sumStage } from './reduce.ts';
 import { assertOwnsStorage, replaceOnDevice } from './in-place.ts';
 
 type This = { thread: { x: number }; constants: Constants };
@@ -29,14 +30,21 @@ export interface GradientTerm {
 /** [norm, scale] for "no clipping": the update kernels multiply the gradient by scale = 1 (the norm is not computed). */
 export const UNCLIPPED = Float32Array.of(0, 1);
 
-// total[0] + Σ_i g[i]², g as in GradientTerm: one gradient's share of the squared global norm, added to the
-// running total (a single cell, so the chain over the gradients needs no host read between them).
-function sumSquaresBody(this: This, total: Float32Array, grad: Float32Array, w: Float32Array): number {
-  let s = total[0];
-  for (let i = 0; i < this.constants.n; i++) {
-    let gi = grad[this.constants.go + i];
-    if (this.constants.l2x2 !== 0) gi = gi + this.constants.l2x2 * w[this.constants.wo + i];
-    s += gi * gi;
+// One chunk's share of total[0] + Σ_i g[i]², g as in GradientTerm: Σ g² over i ∈ [c·S, min((c + 1)·S, n)),
+// chunk 0 carrying the running total (a single cell, so the chain over the gradients needs no host read
+// between them). A gradient is [1, n, 1] to reduce.ts's chunked reduction: one chunk (the whole gradient on
+// one thread) when short, else chunk sums that a second stage adds up.
+function sumSquaresChunkBody(this: This, total: Float32Array, grad: Float32Array, w: Float32Array): number {
+  const i0 = this.thread.x * this.constants.S;
+  const n = Math.min(this.constants.S, this.constants.R - i0);
+  let s = 0;
+  if (this.thread.x === 0) s = total[0];
+  for (let k = 0; k < this.constants.S; k++) {
+    if (k < n) {
+      let gi = grad[this.constants.go + i0 + k];
+      if (this.constants.l2x2 !== 0) gi = gi + this.constants.l2x2 * w[this.constants.wo + i0 + k];
+      s += gi * gi;
+    }
   }
   return s;
 }
@@ -56,13 +64,14 @@ function scaleBody(this: This, grad: Float32Array, clip: Float32Array): number {
 
 /**
  * The global norm of `terms` and the clip scale, as a device array [norm, scale]; nothing is read back.
- * NOTE: each gradient's squares are summed by one thread, in float32 (the host sums in float64): the same
- * serial loop as the `sum` kernel, and the relative error stays near 1e-6 for the sizes here.
+ * NOTE: summed in float32 (the host sums in float64), as the `sum` kernel: in chunks for a long gradient
+ * (reduce.ts's chunkLength), else in one loop; the relative error stays near 1e-6 for the sizes here.
  */
 export function globalNormClip(context: GpuContext, terms: readonly GradientTerm[], maxNorm: number): GpuArray {
   let total: GpuArray | null = null;
   for (const t of terms) {
-    const next = context.run('clipGradNorm', sumSquaresBody, 1, { n: t.n, ...t.fold }, [total?.value ?? Float32Array.of(0), t.grad, t.w]);
+    const squares = { body: sumSquaresChunkBody, args: [total?.value ?? Float32Array.of(0), t.grad, t.w], constants: t.fold };
+    const next = reduceMiddle(context, 'clipGradNorm', [1, t.n, 1], squares, (p) => sumStage(p, 0));
     total?.dispose();
     total = next;
   }

@@ -9,8 +9,9 @@ import { sizeOf } from '../../tensor/shape.ts';
 import type { Kernel } from '../backend.ts';
 import type { Constants, GpuArray, GpuContext } from './context.ts';
 import { Staging, deviceTensor } from './device.ts';
-// lse[o, i] = m + log Σ_r exp(x[o, r, i] - m): the logsumexp reduction's kernel, reused for the row normaliser.
-import { logsumexpBody } from './reduce.ts';
+// The row statistics (log Σ exp, Σ dy·y) and the batch total are reductions: the chunked ones of ./reduce.ts,
+// so a long softmax axis or a 'mean' over a large batch runs in two stages (many threads), not one loop.
+import { type ReduceStage, logsumexpOver, reduceMiddle, sumOver, sumStage } from './reduce.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
@@ -28,13 +29,18 @@ function normaliseBody(this: This, x: Float32Array, lse: Float32Array): number {
   return Math.exp(v);
 }
 
-// dot[o, i] = Σ_r dy[o, r, i] · y[o, r, i]
-function rowDotBody(this: This, dy: Float32Array, y: Float32Array): number {
-  const o = Math.floor(this.thread.x / this.constants.I);
-  const i = this.thread.x - o * this.constants.I;
-  const base = o * this.constants.R * this.constants.I + i;
+// dot[o, i] = Σ_r dy[o, r, i] · y[o, r, i], over one chunk of r (the thread layout of reduce.ts's chunk bodies).
+function rowDotChunkBody(this: This, dy: Float32Array, y: Float32Array): number {
+  const o = Math.floor(this.thread.x / (this.constants.C * this.constants.I));
+  const ci = this.thread.x - o * this.constants.C * this.constants.I;
+  const c = Math.floor(ci / this.constants.I);
+  const i = ci - c * this.constants.I;
+  const n = Math.min(this.constants.S, this.constants.R - c * this.constants.S);
+  const base = (o * this.constants.R + c * this.constants.S) * this.constants.I + i;
   let s = 0;
-  for (let r = 0; r < this.constants.R; r++) s += dy[this.constants.dyo + base + r * this.constants.I] * y[this.constants.yo + base + r * this.constants.I];
+  for (let k = 0; k < this.constants.S; k++) {
+    if (k < n) s += dy[this.constants.dyo + base + k * this.constants.I] * y[this.constants.yo + base + k * this.constants.I];
+  }
   return s;
 }
 
@@ -60,13 +66,6 @@ function crossEntropyRowBody(this: This, x: Float32Array, lse: Float32Array, lab
 function nllRowBody(this: This, p: Float32Array, labels: Float32Array): number {
   const n = this.thread.x;
   return -Math.log(p[this.constants.po + n * this.constants.C + labels[this.constants.lo + n]] + this.constants.eps);
-}
-
-// 'mean' / 'sum' of the per-row losses: one cell sums all N (N is small: a batch).
-function totalBody(this: This, rows: Float32Array): number {
-  let s = 0;
-  for (let n = 0; n < this.constants.N; n++) s += rows[n];
-  return s * this.constants.scale;
 }
 
 // dlogits[n, c] = g (p - s / C) - g (1 - s) [c = label], g = dy[n] ('none'), dy / N ('mean') or dy ('sum').
@@ -96,7 +95,7 @@ function rowScale(reduction: Reduction, N: number): { perRow: number; scale: num
 /** Reduce per-row losses [N] to the op's output ([] for mean / sum, [N] for none). */
 function reduceRows(context: GpuContext, op: string, rows: GpuArray, N: number, reduction: Reduction): Tensor {
   if (reduction === 'none') return deviceTensor(rows, [N]);
-  const total = context.run(op, totalBody, 1, { N, scale: reduction === 'mean' ? 1 / N : 1 }, [rows.value]);
+  const total = sumOver(context, op, [1, N, 1], rows.value, 0, reduction === 'mean' ? 1 / N : 1);
   rows.dispose();
   return deviceTensor(total, []);
 }
@@ -106,7 +105,7 @@ export function lossGpuKernels(context: GpuContext): { [K in keyof LossOps]: Ker
     const [O, R, I] = aroundAxis(x.shape, axis);
     const staging = new Staging(context);
     const [xs] = staging.contiguous(x);
-    const lse = staging.hold(context.run(op, logsumexpBody, O * I, { R, I, xo: xs.offset }, [xs.arg]));
+    const lse = staging.hold(logsumexpOver(context, op, [O, R, I], xs.arg, xs.offset));
     const y = context.run(op, normaliseBody, x.size, { RI: R * I, I, xo: xs.offset, log: op === 'logSoftmax' ? 1 : 0 }, [xs.arg, lse.value]);
     staging.release();
     return { outputs: [deviceTensor(y, x.shape)] };
@@ -120,7 +119,8 @@ export function lossGpuKernels(context: GpuContext): { [K in keyof LossOps]: Ker
       const [O, R, I] = aroundAxis(y.shape, axis);
       const staging = new Staging(context);
       const [g, ys] = staging.contiguous(dy, y);
-      const dot = staging.hold(context.run('softmaxBackward', rowDotBody, O * I, { R, I, dyo: g.offset, yo: ys.offset }, [g.arg, ys.arg]));
+      const rowDot: ReduceStage = { body: rowDotChunkBody, args: [g.arg, ys.arg], constants: { dyo: g.offset, yo: ys.offset } };
+      const dot = staging.hold(reduceMiddle(context, 'softmaxBackward', [O, R, I], rowDot, (p) => sumStage(p, 0)));
       const constants = { RI: R * I, I, dyo: g.offset, yo: ys.offset };
       const dx = context.run('softmaxBackward', softmaxBackwardBody, y.size, constants, [g.arg, ys.arg, dot.value]);
       staging.release();
@@ -132,7 +132,7 @@ export function lossGpuKernels(context: GpuContext): { [K in keyof LossOps]: Ker
       const [N, C] = logits.shape;
       const staging = new Staging(context);
       const [xs, ls] = staging.contiguous(logits, labels);
-      const lse = staging.hold(context.run('crossEntropy', logsumexpBody, N, { R: C, I: 1, xo: xs.offset }, [xs.arg]));
+      const lse = staging.hold(logsumexpOver(context, 'crossEntropy', [N, C, 1], xs.arg, xs.offset));
       const probs = context.run('crossEntropy', normaliseBody, N * C, { RI: C, I: 1, xo: xs.offset, log: 0 }, [xs.arg, lse.value]);
       const rows = context.run('crossEntropy', crossEntropyRowBody, N, { C, s, xo: xs.offset, lo: ls.offset }, [xs.arg, lse.value, ls.arg]);
       const loss = reduceRows(context, 'crossEntropy', rows, N, reduction);

@@ -1,40 +1,175 @@
-// gpu.js kernels for reductions over the middle axis of [O, R, I] (sum, max with argmax, logsumexp, maxBackward) and the movement ops the rules need (copy, reshape, sumToShape, concat).
+// gpu.js kernels for reductions over the middle axis of [O, R, I] (sum, max with argmax, logsumexp, maxBackward; in one or two stages) and the movement ops the rules need (copy, reshape, sumToShape, concat).
 
 import type { ReduceOps } from '../../tensor/ops/reduce.ts';
 import type { MovementOps } from '../../tensor/ops/movement.ts';
 import { type Tensor, viewOf } from '../../tensor/tensor.ts';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.ts';
 import type { Kernel } from '../backend.ts';
-import type { Constants, GpuContext } from './context.ts';
-import { NO_INPUT, Staging, deviceTensor, layout4, stridedCopy } from './device.ts';
+import type { DType } from '../../tensor/dtype.ts';
+import type { Constants, GpuArray, GpuContext, KernelArg, KernelBody, RunArg } from './context.ts';
+import { NO_INPUT, Staging, deviceTensor, layout4, storageArg, stridedCopy } from './device.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
-// y[o, i] = Σ_r x[o, r, i]: one output cell per (o, i), the R loop bound a constant.
-function sumBody(this: This, x: Float32Array): number {
-  const o = Math.floor(this.thread.x / this.constants.I);
-  const i = this.thread.x - o * this.constants.I;
-  const base = this.constants.xo + o * this.constants.R * this.constants.I + i;
-  let s = 0;
-  for (let r = 0; r < this.constants.R; r++) s += x[base + r * this.constants.I];
-  return s;
+// ---- reductions in chunks: one stage, or two (a tree) when few outputs would each loop over a long axis ----
+//
+// A reduction of the middle axis of [O, R, I] runs as kernels over [O, C, I]: thread (o, c, i) reduces the
+// chunk r ∈ [c·S, min((c + 1)·S, R)) of row (o, i). With S = R (C = 1) that is the plain kernel, one thread
+// per output looping over the whole axis, which is right when there are many outputs. With few outputs and a
+// long axis it leaves the device idle (a sum to a scalar is one thread looping R times), so the axis is cut
+// into chunks of S: stage 1 writes the C = ceil(R / S) partial results [O, C, I], stage 2 reduces those the
+// same way (again in chunks if C is still long: a tree). Every chunk body below has the same thread layout.
+// NOTE: a chunked float32 sum adds the same terms in a different order; its error bound (~(S + C)·2^-24
+// relative, for the tree) is at most the serial loop's (~R·2^-24).
+
+// The rule, from measurement (gpu.js webgl2 on SwiftShader in headless Chromium, which shades fragments in
+// parallel on the CPU: kernel + readback of the output, medians of 3, a 2-core machine shared with other
+// jobs at load 5-9, so ±30%): one output over 100k values 2.37 ms -> 1.37 split (chunks of 64 to 1024 and
+// √R all within noise of each other, 0.85-1.14 in one sweep), over 8192 values 0.46 -> 0.35; [16, 16384]
+// 2.36 -> 1.96; [128, 16384] 19 -> 14. Below ~4096 the second kernel costs more than it saves ([1, 1024]
+// 0.19 -> 0.26, [64, 2048] 1.15 -> 1.63). From ~256 outputs up, two SwiftShader cores are busy either way
+// ([512, 4096] 13-17 ms split or not); a real GPU needs thousands of threads to fill, hence splitting up to
+// 1024 outputs (not measured: no GPU here). gpu.js webasm / cpu in Node run threads one after another, so
+// there the split neither gains nor costs beyond noise (npm run bench:gpu, "long reductions").
+/** Few enough outputs that each would loop alone over a long axis: below this many, a long axis is split. */
+const SPLIT_MAX_OUTPUTS = 1024;
+/** The shortest axis worth a second kernel. */
+const SPLIT_MIN_LENGTH = 4096;
+/** Chunk length (a constant: gpu.js loop bounds are compiled in). */
+const CHUNK = 256;
+
+/** A chunk length rule: a parameter of the reductions below, so tests can force a tree on small inputs. */
+type ChunkRule = (outputs: number, R: number) => number;
+
+/**
+ * The chunk length for reducing an axis of length R into each of `outputs` cells: R itself (one stage) for
+ * many outputs or a short axis, else CHUNK.
+ */
+export function chunkLength(outputs: number, R: number): number {
+  return outputs < SPLIT_MAX_OUTPUTS && R >= SPLIT_MIN_LENGTH ? CHUNK : R;
 }
 
-// argmax over r of x[o, r, i]. NOTE: strict '>' keeps the lowest index at ties, as the CPU kernel.
-function argmaxBody(this: This, x: Float32Array): number {
-  const o = Math.floor(this.thread.x / this.constants.I);
-  const i = this.thread.x - o * this.constants.I;
-  const base = this.constants.xo + o * this.constants.R * this.constants.I + i;
+/**
+ * One stage of a chunked reduction: a chunk body, its arguments and its own constants (offsets, fold terms).
+ * `reduceMiddle` adds the layout constants R (this stage's axis length), I, S (chunk length) and C (chunks).
+ */
+export interface ReduceStage {
+  body: KernelBody;
+  args: RunArg[];
+  constants: Constants;
+}
+
+/**
+ * Reduce the middle axis of [O, R, I] to [O, I]: `first` over the input in chunks of `chunk(O·I, R)`; while
+ * that leaves C > 1 partial results [O, C, I], `combine` (which gets them as its first argument) reduces
+ * their axis the same way.
+ *
+ * @example
+ * // a sum to a scalar of 100k values: 391 chunk sums, then one sum of those
+ * const y = reduceMiddle(context, 'sum', [1, 100_000, 1], sumStage(x, 0), (p) => sumStage(p, 0));
+ */
+export function reduceMiddle(
+  context: GpuContext,
+  op: string,
+  [O, R, I]: readonly number[],
+  first: ReduceStage,
+  combine: (partials: KernelArg) => ReduceStage,
+  dtype: DType = 'float32',
+  chunk: ChunkRule = chunkLength,
+): GpuArray {
+  let stage = first;
+  let length = R;
+  let partials: GpuArray | null = null;
+  for (;;) {
+    const S = Math.max(1, chunk(O * I, length));
+    const C = length > S ? Math.ceil(length / S) : 1;
+    const y = context.run(op, stage.body, O * C * I, { ...stage.constants, R: length, I, S, C }, stage.args, dtype);
+    partials?.dispose();
+    if (C === 1) return y;
+    partials = y;
+    stage = combine(y.value);
+    length = C;
+  }
+}
+
+// Σ over the chunk of x[o, r, i], times `scale` (a mean's 1 / N; applied to each partial, so only in stage 1).
+function sumChunkBody(this: This, x: Float32Array): number {
+  const o = Math.floor(this.thread.x / (this.constants.C * this.constants.I));
+  const ci = this.thread.x - o * this.constants.C * this.constants.I;
+  const c = Math.floor(ci / this.constants.I);
+  const i = ci - c * this.constants.I;
+  const n = Math.min(this.constants.S, this.constants.R - c * this.constants.S);
+  const base = this.constants.xo + (o * this.constants.R + c * this.constants.S) * this.constants.I + i;
+  let s = 0;
+  for (let k = 0; k < this.constants.S; k++) {
+    if (k < n) s += x[base + k * this.constants.I];
+  }
+  return s * this.constants.scale;
+}
+
+/** The sum stage over `x` (from element `xo`), each partial times `scale`; also every sum's combine stage. */
+export function sumStage(x: KernelArg, xo: number, scale = 1): ReduceStage {
+  return { body: sumChunkBody, args: [x], constants: { xo, scale } };
+}
+
+/** Σ_r x[o, r, i] · scale -> [O, I] (in one or two stages). */
+export function sumOver(context: GpuContext, op: string, shape: readonly number[], x: KernelArg, xo: number, scale = 1, chunk: ChunkRule = chunkLength): GpuArray {
+  return reduceMiddle(context, op, shape, sumStage(x, xo, scale), (p) => sumStage(p, 0), 'float32', chunk);
+}
+
+// The index r of the chunk's max of x[o, r, i] (an index into the whole axis). NOTE: strict '>' keeps the
+// lowest index at ties, as the CPU kernel.
+function argmaxChunkBody(this: This, x: Float32Array): number {
+  const o = Math.floor(this.thread.x / (this.constants.C * this.constants.I));
+  const ci = this.thread.x - o * this.constants.C * this.constants.I;
+  const c = Math.floor(ci / this.constants.I);
+  const i = ci - c * this.constants.I;
+  const n = Math.min(this.constants.S, this.constants.R - c * this.constants.S);
+  const base = this.constants.xo + (o * this.constants.R + c * this.constants.S) * this.constants.I + i;
   let m = x[base];
   let best = 0;
-  for (let r = 1; r < this.constants.R; r++) {
-    const v = x[base + r * this.constants.I];
-    if (v > m) {
-      m = v;
-      best = r;
+  for (let k = 1; k < this.constants.S; k++) {
+    if (k < n) {
+      const v = x[base + k * this.constants.I];
+      if (v > m) {
+        m = v;
+        best = k;
+      }
+    }
+  }
+  return c * this.constants.S + best;
+}
+
+// The best of the chunk's candidates p[o, ·, i] (indices into x's axis of length xR): the lowest index at
+// ties, because candidates come in increasing index order and strict '>' keeps the earlier one.
+function argmaxCandidatesBody(this: This, p: Float32Array, x: Float32Array): number {
+  const o = Math.floor(this.thread.x / (this.constants.C * this.constants.I));
+  const ci = this.thread.x - o * this.constants.C * this.constants.I;
+  const c = Math.floor(ci / this.constants.I);
+  const i = ci - c * this.constants.I;
+  const n = Math.min(this.constants.S, this.constants.R - c * this.constants.S);
+  const base = (o * this.constants.R + c * this.constants.S) * this.constants.I + i;
+  const row = this.constants.xo + o * this.constants.xR * this.constants.I + i;
+  let best = p[base];
+  let m = x[row + best * this.constants.I];
+  for (let k = 1; k < this.constants.S; k++) {
+    if (k < n) {
+      const r = p[base + k * this.constants.I]; // a local before it indexes x (GL modes)
+      const v = x[row + r * this.constants.I];
+      if (v > m) {
+        m = v;
+        best = r;
+      }
     }
   }
   return best;
+}
+
+/** argmax_r x[o, r, i] -> [O, I] int32 (in one or two stages: stage 2 picks among the chunks' argmaxes). */
+export function argmaxOver(context: GpuContext, op: string, shape: readonly number[], x: KernelArg, xo: number, chunk: ChunkRule = chunkLength): GpuArray {
+  const first = { body: argmaxChunkBody, args: [x], constants: { xo } };
+  const combine = (p: KernelArg): ReduceStage => ({ body: argmaxCandidatesBody, args: [p, x], constants: { xo, xR: shape[1] } });
+  return reduceMiddle(context, op, shape, first, combine, 'int32', chunk);
 }
 
 // y[o, i] = x[o, argmax[o, i], i]: the max read back through its argmax (gpu.js kernels have one output).
@@ -44,16 +179,33 @@ function gatherMaxBody(this: This, x: Float32Array, argmax: Float32Array): numbe
   return x[this.constants.xo + (o * this.constants.R + argmax[this.thread.x]) * this.constants.I + i];
 }
 
-// log Σ_r exp(x[o, r, i]), stable: the max is subtracted first.
-export function logsumexpBody(this: This, x: Float32Array): number {
-  const o = Math.floor(this.thread.x / this.constants.I);
-  const i = this.thread.x - o * this.constants.I;
-  const base = this.constants.xo + o * this.constants.R * this.constants.I + i;
+// log Σ exp over the chunk, stable: m_c + log Σ exp(x - m_c) with m_c the chunk's max. The combine stage is
+// this same body over the partials: log Σ_c exp(lse_c) = log Σ_c s_c·exp(m_c), the max subtracted first,
+// so the pair (m_c, s_c) travels as one number lse_c = m_c + log s_c (rounding it costs ~1 ulp of lse_c).
+// NOTE: a chunk of -inf only reports -inf (not NaN from -inf - -inf), so it drops out of the combine.
+function logsumexpChunkBody(this: This, x: Float32Array): number {
+  const o = Math.floor(this.thread.x / (this.constants.C * this.constants.I));
+  const ci = this.thread.x - o * this.constants.C * this.constants.I;
+  const c = Math.floor(ci / this.constants.I);
+  const i = ci - c * this.constants.I;
+  const n = Math.min(this.constants.S, this.constants.R - c * this.constants.S);
+  const base = this.constants.xo + (o * this.constants.R + c * this.constants.S) * this.constants.I + i;
   let m = x[base];
-  for (let r = 1; r < this.constants.R; r++) m = Math.max(m, x[base + r * this.constants.I]);
+  for (let k = 1; k < this.constants.S; k++) {
+    if (k < n) m = Math.max(m, x[base + k * this.constants.I]);
+  }
+  if (m < -3.4e38) return m;
   let s = 0;
-  for (let r = 0; r < this.constants.R; r++) s += Math.exp(x[base + r * this.constants.I] - m);
+  for (let k = 0; k < this.constants.S; k++) {
+    if (k < n) s += Math.exp(x[base + k * this.constants.I] - m);
+  }
   return m + Math.log(s);
+}
+
+/** log Σ_r exp(x[o, r, i]) -> [O, I] (in one or two stages); the softmax and loss kernels use it too. */
+export function logsumexpOver(context: GpuContext, op: string, shape: readonly number[], x: KernelArg, xo: number, chunk: ChunkRule = chunkLength): GpuArray {
+  const stage = (arg: KernelArg, offset: number): ReduceStage => ({ body: logsumexpChunkBody, args: [arg], constants: { xo: offset } });
+  return reduceMiddle(context, op, shape, stage(x, xo), (p) => stage(p, 0), 'float32', chunk);
 }
 
 // dx[o, r, i] = dy[o, i] where r is the argmax, else 0.
@@ -80,6 +232,22 @@ function concatBody(this: This, a0: Float32Array, a1: Float32Array, a2: Float32A
   return a3[this.constants.o3 + o * this.constants.c3 + j];
 }
 
+/**
+ * sumToShape as one reduction of [O, R, I] in place, when x is contiguous and its summed axes are one run
+ * (size-1 axes aside): a bias gradient [B, C] -> [C] is [1, B, C], [B, C, L] -> [B, C, 1] is [B·C, L, 1].
+ * Null otherwise (the permuting copy below).
+ */
+function summedRun(x: Tensor, shape: readonly number[]): [number, number, number] | null {
+  if (!x.isContiguous) return null;
+  const lead = x.rank - shape.length;
+  const summed = x.shape.map((d, a) => d > 1 && (a < lead || shape[a - lead] !== d));
+  const first = summed.indexOf(true);
+  const last = summed.lastIndexOf(true);
+  if (first < 0) return [x.size, 1, 1];
+  for (let a = first; a <= last; a++) if (!summed[a] && x.shape[a] !== 1) return null;
+  return [sizeOf(x.shape.slice(0, first)), sizeOf(x.shape.slice(first, last + 1)), sizeOf(x.shape.slice(last + 1))];
+}
+
 /** The permutation of `x` that puts kept axes first and summed axes last, for sumToShape. */
 function sumToShapeLayout(x: Tensor, shape: readonly number[]): { shape: number[]; strides: number[]; kept: number } {
   const lead = x.rank - shape.length;
@@ -90,8 +258,9 @@ function sumToShapeLayout(x: Tensor, shape: readonly number[]): { shape: number[
   return { shape: order.map((a) => x.shape[a]), strides: order.map((a) => x.strides[a]), kept: sizeOf(shape) };
 }
 
-/** sumToShape runs as one permuting copy plus a row sum when the permuted view merges into 4 axes. */
+/** sumToShape runs in place over one run of summed axes, or as one permuting copy plus a row sum when the permuted view merges into 4 axes. */
 export function sumToShapeAccepts(x: Tensor, shape: readonly number[]): boolean {
+  if (summedRun(x, shape) !== null) return true;
   const p = sumToShapeLayout(x, shape);
   return layout4(p.shape, [p.strides]) !== null;
 }
@@ -104,10 +273,10 @@ type GpuReduceOps = keyof ReduceOps | 'copy' | 'reshape' | 'sumToShape' | 'conca
 export function reduceGpuKernels(context: GpuContext): { [K in GpuReduceOps]: Kernel<K> } {
   return {
     sum: ([x]) => {
-      const [O, R, I] = x.shape;
+      const [O, , I] = x.shape;
       const staging = new Staging(context);
       const [xs] = staging.contiguous(x);
-      const y = context.run('sum', sumBody, O * I, { R, I, xo: xs.offset }, [xs.arg]);
+      const y = sumOver(context, 'sum', x.shape, xs.arg, xs.offset);
       staging.release();
       return { outputs: [deviceTensor(y, [O, I])] };
     },
@@ -116,18 +285,17 @@ export function reduceGpuKernels(context: GpuContext): { [K in GpuReduceOps]: Ke
       const [O, R, I] = x.shape;
       const staging = new Staging(context);
       const [xs] = staging.contiguous(x);
-      const constants = { R, I, xo: xs.offset };
-      const argmax = context.run('max', argmaxBody, O * I, constants, [xs.arg], 'int32');
-      const y = context.run('max', gatherMaxBody, O * I, constants, [xs.arg, argmax.value]);
+      const argmax = argmaxOver(context, 'max', x.shape, xs.arg, xs.offset);
+      const y = context.run('max', gatherMaxBody, O * I, { R, I, xo: xs.offset }, [xs.arg, argmax.value]);
       staging.release();
       return { outputs: [deviceTensor(y, [O, I])], saved: [deviceTensor(argmax, [O, I])] };
     },
 
     logsumexp: ([x]) => {
-      const [O, R, I] = x.shape;
+      const [O, , I] = x.shape;
       const staging = new Staging(context);
       const [xs] = staging.contiguous(x);
-      const y = context.run('logsumexp', logsumexpBody, O * I, { R, I, xo: xs.offset }, [xs.arg]);
+      const y = logsumexpOver(context, 'logsumexp', x.shape, xs.arg, xs.offset);
       staging.release();
       return { outputs: [deviceTensor(y, [O, I])] };
     },
@@ -151,11 +319,13 @@ export function reduceGpuKernels(context: GpuContext): { [K in GpuReduceOps]: Ke
     },
 
     sumToShape: ([x], { shape }) => {
-      // Permute summed axes last (a strided device copy), then sum each row: [kept, summed] -> [kept].
+      const run = summedRun(x, shape);
+      if (run !== null) return { outputs: [deviceTensor(sumOver(context, 'sumToShape', run, storageArg(context, x), x.offset), shape)] };
+      // Else permute summed axes last (a strided device copy), then sum each row: [kept, summed] -> [kept].
       const p = sumToShapeLayout(x, shape);
       const permuted = stridedCopy(context, x, p.shape, p.strides)!;
       const R = x.size / p.kept;
-      const y = context.run('sumToShape', sumBody, p.kept, { R, I: 1, xo: 0 }, [permuted.value]);
+      const y = sumOver(context, 'sumToShape', [p.kept, R, 1], permuted.value, 0);
       permuted.dispose();
       return { outputs: [deviceTensor(y, shape)] };
     },

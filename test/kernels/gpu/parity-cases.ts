@@ -105,12 +105,39 @@ const argmaxOf = (O: number, I: number, R: number, seed: number): Tensor => {
   return nm.tensor(Array.from({ length: O * I }, () => Math.floor(r.next() * R)), { dtype: 'int32' }).reshape([O, I]);
 };
 
+/**
+ * [2, 4100, 2] on a 0.5 grid with the row max planted several times, across the two-stage reduction's chunk
+ * boundaries (chunks of 256, src/kernels/gpu/reduce.ts): ties must still go to the lowest index.
+ */
+const tiesAcrossChunks = (): Tensor => {
+  const x = coarse([2, 4100, 2], 625);
+  const v = x.values;
+  const plant = (o: number, i: number, rs: number[]): void => rs.forEach((r) => (v[(o * 4100 + r) * 2 + i] = 10));
+  plant(0, 0, [3000, 512, 511]); // the last of chunk 1 and the first of chunk 2: 511 wins
+  plant(0, 1, [1024, 4099, 2047]); // a chunk's first, the short last chunk's last element
+  plant(1, 0, [4096, 4099]); // both in the short last chunk
+  plant(1, 1, [0, 256, 3840]); // index 0 (chunk 0's first)
+  return x;
+};
+
 export const reduceMovementCases: ParityCase[] = [
   { name: 'sum over the middle axis [3, 7, 5]', op: 'sum', inputs: () => [normal([3, 7, 5], 600)], attrs: none, reduction: 7 },
   { name: 'sum of rows [64, 2432, 1] (a bias gradient)', op: 'sum', inputs: () => [normal([1, 2432, 3], 601)], attrs: none, reduction: 2432 },
   { name: 'sum of a permuted view', op: 'sum', inputs: () => [nm.permute(normal([5, 4, 3], 602), [2, 1, 0])], attrs: none, reduction: 4 },
   { name: 'max with argmax [4, 9, 3] (distinct values)', op: 'max', inputs: () => [normal([4, 9, 3], 603)], attrs: none },
   { name: 'logsumexp [2, 6, 4]', op: 'logsumexp', inputs: () => [normal([2, 6, 4], 604)], attrs: none, reduction: 6 },
+  // Long axes to few outputs: the two-stage (chunked) kernels of src/kernels/gpu/reduce.ts.
+  { name: 'sum to a scalar of [70000] (two stages)', op: 'sum', inputs: () => [normal([1, 70000, 1], 621)], attrs: none, reduction: 70000 },
+  { name: 'sum over [20000, 3] rows (a batch mean, two stages)', op: 'sum', inputs: () => [normal([1, 20000, 3], 622)], attrs: none, reduction: 20000 },
+  { name: 'max with ties across chunk boundaries [2, 4100, 2] (two stages)', op: 'max', inputs: () => [tiesAcrossChunks()], attrs: none },
+  {
+    name: 'logsumexp over a long axis, one row offset by +200 [2, 9000, 1] (two stages)',
+    op: 'logsumexp',
+    inputs: () => [nm.add(normal([2, 9000, 1], 623, 3), nm.tensor([[[0]], [[200]]]).expand([2, 9000, 1])).contiguous()],
+    attrs: none,
+    reduction: 9000,
+  },
+  { name: 'sumToShape [5000, 3] -> [3] (a bias gradient over a large batch, two stages)', op: 'sumToShape', inputs: () => [normal([5000, 3], 624)], attrs: { shape: [3] }, reduction: 5000 },
   { name: 'maxBackward', op: 'maxBackward', inputs: () => [normal([4, 3], 605), argmaxOf(4, 3, 9, 606)], attrs: { reduceSize: 9 } },
   { name: 'copy of a transposed view', op: 'copy', inputs: () => [nm.permute(normal([3, 4, 5], 607), [2, 0, 1])], attrs: none },
   { name: 'reshape of a transposed view (a device copy)', op: 'reshape', inputs: () => [nm.permute(normal([4, 6], 620), [1, 0])], attrs: { shape: [3, 8] } },
@@ -157,6 +184,22 @@ export const lossCases: ParityCase[] = [
     inputs: () => [normal([5, 3], 803), nm.softmax(normal([5, 3], 804), 1)],
     attrs: { axis: 1 },
     reduction: 3,
+  },
+  // Long axes to few outputs: the two-stage (chunked) reductions.
+  { name: 'softmax over a long axis [2, 5000] (two stages)', op: 'softmax', inputs: () => [normal([2, 5000], 805, 3)], attrs: { axis: 1 }, reduction: 5000 },
+  {
+    name: 'softmaxBackward over a long axis [2, 5000] (two stages)',
+    op: 'softmaxBackward',
+    inputs: () => [normal([2, 5000], 806), nm.softmax(normal([2, 5000], 807), 1)],
+    attrs: { axis: 1 },
+    reduction: 5000,
+  },
+  {
+    name: 'crossEntropy mean over a batch of 5000 (two stages)',
+    op: 'crossEntropy',
+    inputs: () => [normal([5000, 4], 808, 2), labels(5000, 4, 809)],
+    attrs: { reduction: 'mean', labelSmoothing: 0.1 },
+    reduction: 5000 * 4,
   },
   ...(['mean', 'sum', 'none'] as const).flatMap((reduction, k) => [
     {
