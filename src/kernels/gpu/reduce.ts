@@ -24,13 +24,15 @@ type This = { thread: { x: number }; constants: Constants };
 
 // The rule, from measurement (gpu.js webgl2 on SwiftShader in headless Chromium, which shades fragments in
 // parallel on the CPU: kernel + readback of the output, medians of 3, a 2-core machine shared with other
-// jobs at load 5-9, so ±30%): one output over 100k values 2.37 ms -> 1.37 split (chunks of 64 to 1024 and
-// √R all within noise of each other, 0.85-1.14 in one sweep), over 8192 values 0.46 -> 0.35; [16, 16384]
-// 2.36 -> 1.96; [128, 16384] 19 -> 14. Below ~4096 the second kernel costs more than it saves ([1, 1024]
+// jobs at load 5-9, so ±30%): one output over 100k values 2.1-2.4 ms -> 1.05-1.37 split (chunks of 64 to
+// 1024 and √R all within noise of each other), over 8192 values 0.45 -> 0.35-0.43; [16, 16384] 2.1-2.4 ->
+// 1.8-2.0; [128, 16384] 19-35 -> 14-19. Below ~4096 the second kernel costs more than it saves ([1, 1024]
 // 0.19 -> 0.26, [64, 2048] 1.15 -> 1.63). From ~256 outputs up, two SwiftShader cores are busy either way
 // ([512, 4096] 13-17 ms split or not); a real GPU needs thousands of threads to fill, hence splitting up to
 // 1024 outputs (not measured: no GPU here). gpu.js webasm / cpu in Node run threads one after another, so
-// there the split neither gains nor costs beyond noise (npm run bench:gpu, "long reductions").
+// there the split neither gains nor costs beyond noise (npm run bench:gpu, "long reductions"). The ops on
+// SwiftShader: max of 100k 2.7 -> 1.2 ms, logsumexp [4, 30000] 3.0 -> 2.2, the clip norm of the DCL-MoE
+// gradients (118k values) 4.4 -> 2.5.
 /** Few enough outputs that each would loop alone over a long axis: below this many, a long axis is split. */
 const SPLIT_MAX_OUTPUTS = 1024;
 /** The shortest axis worth a second kernel. */
