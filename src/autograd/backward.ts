@@ -80,7 +80,11 @@ function accumulateLeaf(leaf: Tensor, dx: Tensor): void {
   // Gradients outlive any tidy scope the backward pass runs in: the optimiser reads them afterwards.
   // NOTE: always a fresh buffer, never `dx` itself: rules pass dy straight through (add, copy, reshape views),
   // so two leaves could otherwise share one gradient that in-place updates (L2, clipping) would change twice.
-  leaf.grad = keep(leaf.grad ? add(leaf.grad, dx) : copy(dx));
+  const previous = leaf.grad;
+  leaf.grad = keep(previous ? add(previous, dx) : copy(dx));
+  // The leaf owns its gradient (zeroGrad disposes it): the partial sum it replaces is freed here, or a leaf
+  // used twice would leak one buffer per backward (a device array per step on the GPU backend).
+  previous?.dispose();
 }
 
 /** Nodes reachable from `rootNode`, each after all nodes it depends on. Iterative: LSTM graphs are deep. */
