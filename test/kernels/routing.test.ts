@@ -80,9 +80,12 @@ describe('routingPlan / moeDispatch / moeCombine', () => {
   // Sorted by expert then token: slots (t0,e0) (t0,e1) (t1,e1) (t1,e2); pairs n*k + j: 1, 0, 2, 3.
   const indices = (): nm.Tensor => int32([1, 0, 1, 2], [2, 2]);
 
+  const exact = { capacity: 'exact' } as const;
+
   it('sorts (token, choice) pairs by expert, stably', () => {
-    const plan = nm.routingPlan(indices(), 3);
+    const plan = nm.routingPlan(indices(), 3, exact);
     expect(plan.counts).toEqual([1, 2, 1]);
+    expect(plan.capacities).toEqual([1, 2, 1]);
     expect(plan.offsets).toEqual([0, 1, 3]);
     expect(plan.tokenOfSlot.toArray()).toEqual([0, 0, 1, 1]);
     expect(plan.pairOfSlot.toArray()).toEqual([1, 0, 2, 3]);
@@ -91,8 +94,30 @@ describe('routingPlan / moeDispatch / moeCombine', () => {
     expect([plan.numTokens, plan.k, plan.numExperts]).toEqual([2, 2, 3]);
   });
 
+  it('pads each expert block to its bucketed capacity by default (padded slots -1)', () => {
+    const plan = nm.routingPlan(indices(), 3);
+    expect(plan.capacity).toBe('bucket');
+    expect(plan.counts).toEqual([1, 2, 1]);
+    expect(plan.capacities).toEqual([8, 8, 8]); // each count rounded up to the smallest granule
+    expect(plan.offsets).toEqual([0, 8, 16]);
+    // slotCount(4 pairs, 3 experts) = 4 + floor(4 / 4) + 7 * 3 = 26 slots: 3 blocks of 8, then 2 past the last block.
+    const pad = (n: number): number[] => new Array<number>(n).fill(-1);
+    expect(plan.tokenOfSlot.toArray()).toEqual([0, ...pad(7), 0, 1, ...pad(6), 1, ...pad(7), ...pad(2)]);
+    expect(plan.pairOfSlot.toArray()).toEqual([1, ...pad(7), 0, 2, ...pad(6), 3, ...pad(7), ...pad(2)]);
+    expect(plan.slotOfPair.toArray()).toEqual([[8, 0], [9, 16]]);
+    expect(() => nm.routingPlan(indices(), 3, { capacity: 'loose' as 'exact' })).toThrow("routingPlan: capacity must be 'bucket' or 'exact', got 'loose'");
+  });
+
+  it('dispatches padded blocks: the tokens, then zero rows', () => {
+    const plan = nm.routingPlan(int32([1, 0, 1, 3], [2, 2]), 4); // expert 2 gets nobody: an empty block
+    const xs = nm.moeDispatch(nm.tensor([[1, 2], [3, 4]]), plan);
+    const zeros = (n: number): number[][] => Array.from({ length: n }, () => [0, 0]);
+    expect(xs.map((t) => t.shape)).toEqual([[8, 2], [8, 2], [0, 2], [8, 2]]);
+    expect(xs.map((t) => t.toArray())).toEqual([[[1, 2], ...zeros(7)], [[1, 2], [3, 4], ...zeros(6)], [], [[3, 4], ...zeros(7)]]);
+  });
+
   it('dispatches each expert its own tokens, as views of one buffer', () => {
-    const plan = nm.routingPlan(int32([1, 0, 1, 3], [2, 2]), 4); // expert 2 gets nobody
+    const plan = nm.routingPlan(int32([1, 0, 1, 3], [2, 2]), 4, exact); // expert 2 gets nobody
     const xs = nm.moeDispatch(nm.tensor([[1, 2], [3, 4]]), plan);
     expect(xs.map((t) => t.toArray())).toEqual([[[1, 2]], [[1, 2], [3, 4]], [], [[3, 4]]]);
     expect(xs[2].shape).toEqual([0, 2]);
@@ -109,14 +134,14 @@ describe('routingPlan / moeDispatch / moeCombine', () => {
   });
 
   it('accepts null for an expert with no tokens and rejects it otherwise', () => {
-    const plan = nm.routingPlan(int32([0, 0], [2, 1]), 2); // top-1, both tokens on expert 0
+    const plan = nm.routingPlan(int32([0, 0], [2, 1]), 2, exact); // top-1, both tokens on expert 0
     const y = nm.moeCombine([nm.tensor([[1], [2]]), null], nm.tensor([[1], [0.5]]), plan);
     expect(y.toArray()).toEqual([[1], [1]]);
     expect(() => nm.moeCombine([null, nm.zeros([0, 1])], nm.ones([2, 1]), plan)).toThrow('moeCombine: expert 0 has 2 tokens but its output is null');
   });
 
   it('rejects inconsistent shapes and out-of-range experts, naming the op', () => {
-    const plan = nm.routingPlan(indices(), 3);
+    const plan = nm.routingPlan(indices(), 3, exact);
     expect(() => nm.routingPlan(int32([0, 3], [1, 2]), 3)).toThrow('routingPlan: index 3 at flat position 1 out of range [0, 3)');
     expect(() => nm.moeDispatch(nm.zeros([3, 2]), plan)).toThrow('moeDispatch: x must be [2, D] for this plan, got [3,2]');
     expect(() => nm.moeCombine([nm.zeros([1, 2]), nm.zeros([2, 2])], nm.zeros([2, 2]), plan)).toThrow('moeCombine: expected 3 expert outputs, got 2');
@@ -126,19 +151,25 @@ describe('routingPlan / moeDispatch / moeCombine', () => {
     expect(() => nm.moeCombine([nm.zeros([1, 2]), nm.zeros([2, 2]), nm.zeros([1, 2])], nm.zeros([2, 1]), plan)).toThrow(
       'moeCombine: weights must be [2, 2] for this plan, got [2,1]',
     );
+    // A bucketed plan wants the padded blocks: an expert's output has its block's rows, not its token count.
+    const padded = nm.routingPlan(indices(), 3);
+    expect(() => nm.moeCombine([nm.zeros([1, 2]), nm.zeros([2, 2]), nm.zeros([1, 2])], nm.zeros([2, 2]), padded)).toThrow(
+      'moeCombine: expert 0 output must be [8, 2] (outputs=[[1,2], [2,2], [1,2]], counts=[1,2,1], capacities=[8,8,8])',
+    );
   });
 
-  for (const [N, D, E, k] of [[1, 1, 2, 1], [7, 5, 4, 2], [33, 3, 5, 3], [16, 17, 8, 1]]) {
-    it(`sparse MoE (float32) equals a dense float64 reference: N=${N}, D=${D}, E=${E}, k=${k}`, () => {
+  for (const [N, D, E, k, capacity] of [[1, 1, 2, 1, 'bucket'], [7, 5, 4, 2, 'exact'], [33, 3, 5, 3, 'bucket'], [16, 17, 8, 1, 'exact'], [300, 4, 3, 2, 'bucket']] as const) {
+    it(`sparse MoE (float32) equals a dense float64 reference: N=${N}, D=${D}, E=${E}, k=${k}, ${capacity} capacity`, () => {
       const rng = new nm.Rng(N * 31 + E);
       const x = Array.from({ length: N * D }, () => rng.normal());
       const logits = Array.from({ length: N * E }, () => rng.normal());
       const scales = Array.from({ length: E * D }, () => rng.normal());
-      // Expert e: tanh(x * scale_e), elementwise, so the reference is a plain loop.
+      // Expert e: tanh(x * scale_e) + 0.5, elementwise, so the reference is a plain loop.
       const { weights, indices } = nm.topkSoftmax(nm.tensor(logits, { shape: [N, E] }), k);
-      const plan = nm.routingPlan(indices, E);
+      const plan = nm.routingPlan(indices, E, { capacity });
       const xs = nm.moeDispatch(nm.tensor(x, { shape: [N, D] }), plan);
-      const ys = xs.map((xe, e) => nm.tanh(nm.mul(xe, nm.tensor(scales.slice(e * D, (e + 1) * D)))));
+      // Experts see their padded rows too: they output 0.5 there, which the combine must ignore.
+      const ys = xs.map((xe, e) => nm.add(nm.tanh(nm.mul(xe, nm.tensor(scales.slice(e * D, (e + 1) * D)))), 0.5));
       const y = nm.moeCombine(ys, weights, plan);
       const w = weights.toFlatArray();
       const idx = indices.toFlatArray();
@@ -146,7 +177,7 @@ describe('routingPlan / moeDispatch / moeCombine', () => {
       for (let n = 0; n < N; n++) {
         for (let d = 0; d < D; d++) {
           let acc = 0;
-          for (let j = 0; j < k; j++) acc += w[n * k + j] * Math.tanh(x[n * D + d] * scales[idx[n * k + j] * D + d]);
+          for (let j = 0; j < k; j++) acc += w[n * k + j] * (Math.tanh(x[n * D + d] * scales[idx[n * k + j] * D + d]) + 0.5);
           expected.push(acc);
         }
       }

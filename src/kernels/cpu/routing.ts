@@ -4,6 +4,7 @@ import type { TypedArray } from '../../tensor/dtype.ts';
 import { type Tensor, emptyTensor, viewOf } from '../../tensor/tensor.ts';
 import type { RoutingOps } from '../../tensor/ops/routing.ts';
 import type { KernelsFor } from '../backend.ts';
+import { capacityOf, slotCount } from '../../tensor/ops/routing-capacity.ts';
 import { contiguousValues } from './strided.ts';
 
 /**
@@ -75,25 +76,29 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     return { outputs: [dx] };
   },
 
-  moeRoute: ([indices], { numExperts: E }) => {
-    // indices: [N, k] -> tokenOfSlot, pairOfSlot: [N*k], slotOfPair: [N, k], counts: [E]
+  moeRoute: ([indices], { numExperts: E, capacity }) => {
+    // indices: [N, k] -> tokenOfSlot, pairOfSlot: [P], slotOfPair: [N, k], counts: [E]
     const k = indices.shape[1];
     const idx = contiguousValues(indices);
     const S = idx.length;
-    const tokenOfSlot = emptyTensor([S], 'int32');
-    const pairOfSlot = emptyTensor([S], 'int32');
+    const P = slotCount(S, E, capacity);
+    const tokenOfSlot = emptyTensor([P], 'int32');
+    const pairOfSlot = emptyTensor([P], 'int32');
     const slotOfPair = emptyTensor(indices.shape, 'int32');
     const counts = emptyTensor([E], 'int32', true);
     const tokens = tokenOfSlot.values;
     const pairs = pairOfSlot.values;
     const slots = slotOfPair.values;
     const cs = counts.values;
+    tokens.fill(-1); // padded slots: every slot no pair lands in
+    pairs.fill(-1);
     // NOTE: an index outside [0, E) is skipped (routingPlan then finds the counts short and throws): it
     // checks device-resident indices that way, without reading them back.
     for (let p = 0; p < S; p++) if (idx[p] >= 0 && idx[p] < E) cs[idx[p]]++;
-    // Counting sort: next[e] is the next free slot of expert e; walking pairs in order keeps it stable.
+    // Counting sort: next[e] is the next free slot of expert e (its block starts after the capacities of
+    // the experts before it); walking pairs in order keeps it stable.
     const next = new Int32Array(E);
-    for (let e = 1; e < E; e++) next[e] = next[e - 1] + cs[e - 1];
+    for (let e = 1; e < E; e++) next[e] = next[e - 1] + capacityOf(cs[e - 1], capacity);
     for (let p = 0; p < S; p++) {
       if (!(idx[p] >= 0 && idx[p] < E)) continue;
       const s = next[idx[p]]++;
@@ -104,22 +109,27 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     return { outputs: [tokenOfSlot, pairOfSlot, slotOfPair, counts] };
   },
 
-  moeDispatch: ([x, tokenOfSlot], { counts }) => {
-    // x: [N, D] -> one [S, D] buffer in slot order; each expert's output is a view of its block.
+  moeDispatch: ([x, tokenOfSlot], { capacities }) => {
+    // x: [N, D] -> one [Σ capacities, D] buffer in slot order; each expert's output is a view of its block.
     const D = x.shape[1];
     const xs = contiguousValues(x);
     const tokens = contiguousValues(tokenOfSlot);
-    const S = tokens.length;
-    const all = emptyTensor([S, D], x.dtype);
+    const rows = capacities.reduce((a, c) => a + c, 0); // the slots after the last block are never read
+    const all = emptyTensor([rows, D], x.dtype);
     const out = all.values;
-    for (let s = 0; s < S; s++) {
-      const src = tokens[s] * D;
+    for (let s = 0; s < rows; s++) {
       const dst = s * D;
+      const t = tokens[s];
+      if (t < 0) {
+        out.fill(0, dst, dst + D); // a padded slot: a zero row
+        continue;
+      }
+      const src = t * D;
       for (let d = 0; d < D; d++) out[dst + d] = xs[src + d];
     }
     const outputs: Tensor[] = [];
     let start = 0;
-    for (const c of counts) {
+    for (const c of capacities) {
       outputs.push(viewOf(all, [c, D], [D, 1], start * D));
       start += c;
     }
@@ -128,7 +138,7 @@ export const routingKernels: KernelsFor<RoutingOps> = {
   },
 
   moeDispatchBackward: ([tokenOfSlot, slotOfPair, ...dxs]) => {
-    // dxs[e]: [count_e, D] -> dx: [N, D], dx[token of s] += dxs[s] for every slot s, in slot order
+    // dxs[e]: [capacity_e, D] -> dx: [N, D], dx[token of s] += dxs[s] for every real slot s, in slot order
     const N = slotOfPair.shape[0];
     const D = dxs[0].shape[1];
     const tokens = contiguousValues(tokenOfSlot);
@@ -138,6 +148,7 @@ export const routingKernels: KernelsFor<RoutingOps> = {
     for (const dxe of dxs) {
       const src = contiguousValues(dxe);
       for (let r = 0; r < dxe.shape[0]; r++, s++) {
+        if (tokens[s] < 0) continue; // a padded row is a constant zero: its gradient goes nowhere
         const dst = tokens[s] * D;
         for (let d = 0; d < D; d++) out[dst + d] += src[r * D + d];
       }
@@ -146,19 +157,20 @@ export const routingKernels: KernelsFor<RoutingOps> = {
   },
 
   moeCombine: ([weights, pairOfSlot, , ...ys]) => {
-    // weights: [N, k], ys[e]: [count_e, D] -> y: [N, D]
+    // weights: [N, k], ys[e]: [capacity_e, D] -> y: [N, D]
     const [N, k] = weights.shape;
     const D = ys[0].shape[1];
     const ws = contiguousValues(weights);
     const pairs = contiguousValues(pairOfSlot);
     const y = emptyTensor([N, D], weights.dtype, true);
     const out = y.values;
-    // Walk the slots in expert order: each expert's rows are read once, in order.
+    // Walk the slots in expert order: each expert's rows are read once, in order; padded rows are skipped.
     let s = 0;
     for (const ye of ys) {
       const src = contiguousValues(ye);
       for (let r = 0; r < ye.shape[0]; r++, s++) {
         const pair = pairs[s];
+        if (pair < 0) continue;
         const w = ws[pair];
         const dst = ((pair / k) | 0) * D;
         for (let d = 0; d < D; d++) out[dst + d] += w * src[r * D + d];
@@ -168,7 +180,7 @@ export const routingKernels: KernelsFor<RoutingOps> = {
   },
 
   moeCombineBackward: ([dy, weights, pairOfSlot, , ...ys]) => {
-    // dy: [N, D] -> dweights: [N, k], dys[e]: [count_e, D]
+    // dy: [N, D] -> dweights: [N, k], dys[e]: [capacity_e, D] (0 on padded rows: they never reached y)
     const k = weights.shape[1];
     const D = dy.shape[1];
     const dys = contiguousValues(dy);
@@ -184,6 +196,10 @@ export const routingKernels: KernelsFor<RoutingOps> = {
       const dst = dye.values;
       for (let r = 0; r < ye.shape[0]; r++, s++) {
         const pair = pairs[s];
+        if (pair < 0) {
+          dst.fill(0, r * D, (r + 1) * D);
+          continue;
+        }
         const w = ws[pair];
         const row = ((pair / k) | 0) * D;
         let dot = 0;

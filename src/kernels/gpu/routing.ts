@@ -3,18 +3,25 @@
 // A GPU thread computes one output cell and cannot scatter, so every op here is written as a gather:
 //   topk          cell (r, j) finds the j-th expert of row r by j + 1 max passes over the row
 //   topkBackward  cell (r, e) looks for e among row r's k indices
-//   moeDispatch   slot s reads row tokenOfSlot[s] of x
+//   moeDispatch   row r of expert e's block reads row tokenOfSlot[offset_e + r] of x (0 for a padded slot), one
+//                 kernel call per expert
 //   moeCombine    token n reads its k slots through slotOfPair (the plan's pair -> slot map), one pass per
-//                 expert: each expert's output is its own tensor, and a kernel reads a fixed set of arrays
-//   combine / dispatch gradients: the same passes (dweights, dx) and one gather by pairOfSlot (dys)
+//                 expert: each expert's output is its own tensor, and a kernel reads a fixed set of arrays;
+//                 no pair maps to a padded slot, so padded rows are never read
+//   combine / dispatch gradients: the same passes (dweights, dx) and one gather by pairOfSlot per expert (dys)
 //
-// NOTE: the per-expert tensors ([count_e, D]) have data-dependent sizes, and gpu.js compiles a kernel per
-// argument size: a pass over expert e's block compiles once per distinct count_e (as the experts' own dense
-// kernels do). Counts, offsets and starts that change from batch to batch are passed as numbers (uniforms),
-// never as constants, so the rest of the routing kernels compile once per (N, k, E, D).
+// NOTE: the per-expert tensors ([capacity_e, D]) have data-dependent sizes, and gpu.js compiles a kernel per
+// output and argument size: a pass over expert e's block compiles once per distinct capacity_e (as the
+// experts' own dense kernels do). The routing plan buckets the capacities (routing-capacity.ts) so that set
+// stays small. Each expert's block is its own device array, never a view at an offset into a shared one:
+// a kernel takes a view's offset as a constant, so views would compile once per (capacity, offset), and the
+// offsets are sums of the capacities before them (unbounded combinations). Counts, offsets and starts that
+// change from batch to batch are passed as numbers (uniforms), never as constants, and the slot arrays have
+// a routing-independent length (slotCount), so the rest of the routing kernels compile once per (N, k, E, D).
 
 import type { RoutingOps } from '../../tensor/ops/routing.ts';
 import { type Tensor, viewOf } from '../../tensor/tensor.ts';
+import { MIN_GRANULE, slotCount } from '../../tensor/ops/routing-capacity.ts';
 import type { Kernel } from '../backend.ts';
 import type { Constants, GpuArray, GpuContext, GpuMode, KernelArg } from './context.ts';
 import { NO_INPUT, Staging, deviceTensor } from './device.ts';
@@ -97,23 +104,25 @@ function topkBackwardBody(this: This, dy: Float32Array, indices: Float32Array): 
 
 // ---- dispatch and combine ----------------------------------------------------------------------------
 
-// xs[s, d] = x[tokenOfSlot[s], d]: every slot's row, expert-major (each expert's block is a view of it).
-function dispatchBody(this: This, x: Float32Array, tokens: Float32Array): number {
-  const s = Math.floor(this.thread.x / this.constants.D);
-  const d = this.thread.x - s * this.constants.D;
-  return x[this.constants.xo + tokens[this.constants.to + s] * this.constants.D + d];
+// One expert's block: xs[r, d] = x[tokenOfSlot[start + r], d], 0 for a padded slot (token -1).
+function dispatchBlockBody(this: This, x: Float32Array, tokens: Float32Array, start: number): number {
+  const r = Math.floor(this.thread.x / this.constants.D);
+  const d = this.thread.x - r * this.constants.D;
+  const t = tokens[this.constants.to + start + r];
+  if (t < 0) return 0;
+  return x[this.constants.xo + t * this.constants.D + d];
 }
 
 // One expert's pass of a per-token sum over its slots:
 //   y[n, d] = prev[n, d] + Σ_j w[n, j] · block[slotOfPair[n, j] - start, d]
 // over the pairs (n, j) routed to this expert (slot in [start, start + count)); w = 1 for the dispatch
-// gradient (weighted = 0), prev = 0 on the first pass (first = 1). Passes run in expert order, so each token
-// sums its slots in slot order, as the CPU's walk over the slots does.
+// gradient (weighted = 0), prev = zeros before the first pass. Passes run in expert order, so each token
+// sums its slots in slot order, as the CPU's walk over the slots does. Padded slots are no pair's slot, so
+// no pass reads a padded row.
 function expertPassBody(this: This, prev: Float32Array, slots: Float32Array, w: Float32Array, block: Float32Array, start: number, count: number, bo: number): number {
   const n = Math.floor(this.thread.x / this.constants.D);
   const d = this.thread.x - n * this.constants.D;
-  let acc = 0;
-  if (this.constants.first === 0) acc = prev[this.thread.x];
+  let acc = prev[this.thread.x];
   for (let j = 0; j < this.constants.K; j++) {
     const r = slots[this.constants.so + n * this.constants.K + j] - start;
     if (r >= 0 && r < count) {
@@ -126,7 +135,7 @@ function expertPassBody(this: This, prev: Float32Array, slots: Float32Array, w: 
 }
 
 // One expert's pass of dweights[n, j] = <dy[n], block[slotOfPair[n, j] - start]> for the pairs routed to it
-// (every pair has one slot, so one pass sets it); prev elsewhere, 0 before the first pass.
+// (every pair has one slot, so one pass sets it); prev elsewhere (zeros before the first pass).
 function weightGradPassBody(this: This, prev: Float32Array, slots: Float32Array, dy: Float32Array, block: Float32Array, start: number, count: number, bo: number): number {
   const n = Math.floor(this.thread.x / this.constants.K);
   const r = slots[this.constants.so + this.thread.x] - start;
@@ -135,63 +144,80 @@ function weightGradPassBody(this: This, prev: Float32Array, slots: Float32Array,
     for (let d = 0; d < this.constants.D; d++) dot += dy[this.constants.dyo + n * this.constants.D + d] * block[bo + r * this.constants.D + d];
     return dot;
   }
-  if (this.constants.first === 1) return 0;
   return prev[this.thread.x];
 }
 
-// dys[s, d] = weights[pair] · dy[n, d] with pair = pairOfSlot[s] = n·K + j: each slot gathers its token's gradient.
-function combineBackwardSlotBody(this: This, dy: Float32Array, w: Float32Array, pairs: Float32Array): number {
-  const s = Math.floor(this.thread.x / this.constants.D);
-  const d = this.thread.x - s * this.constants.D;
-  const pair = pairs[this.constants.po + s];
+// The accumulator of the first pass.
+function zerosBody(this: This): number {
+  return 0;
+}
+
+// One expert's block of the combine gradient: dys[r, d] = weights[pair] · dy[n, d] with pair = pairOfSlot[start + r]
+// = n·K + j (each slot gathers its token's gradient), 0 for a padded slot (pair -1: its row never reached y).
+function combineBackwardBlockBody(this: This, dy: Float32Array, w: Float32Array, pairs: Float32Array, start: number): number {
+  const r = Math.floor(this.thread.x / this.constants.D);
+  const d = this.thread.x - r * this.constants.D;
+  const pair = pairs[this.constants.po + start + r];
+  if (pair < 0) return 0;
   const n = Math.floor(pair / this.constants.K);
   return w[this.constants.wo + pair] * dy[this.constants.dyo + n * this.constants.D + d];
 }
 
-/** Views [count_e, D] of one expert-major [S, D] device array: the per-expert outputs of dispatch and of the combine gradient. */
-function expertBlocks(all: GpuArray, counts: readonly number[], D: number): Tensor[] {
-  const whole = deviceTensor(all, [all.length / D, D]);
-  const blocks: Tensor[] = [];
+/**
+ * One device array [capacity_e, D] per expert, made by `block(start, rows)` (start: the block's first slot):
+ * the per-expert outputs of dispatch and of the combine gradient. An expert with no tokens gets a [0, D] view
+ * of another expert's array, so every output is device-resident (some expert always has tokens).
+ */
+function expertArrays(capacities: readonly number[], D: number, block: (start: number, rows: number) => GpuArray): Tensor[] {
   let start = 0;
-  for (const c of counts) {
-    blocks.push(viewOf(whole, [c, D], [D, 1], start * D));
-    start += c;
-  }
-  whole.dispose(); // the views keep the array alive; it is freed with the last of them
-  return blocks;
+  const blocks = capacities.map((rows) => {
+    const out = rows === 0 ? null : deviceTensor(block(start, rows), [rows, D]);
+    start += rows;
+    return out;
+  });
+  const some = blocks.find((b): b is Tensor => b !== null);
+  if (some === undefined) throw new Error(`gpu routing: every expert block is empty (capacities [${capacities.join(', ')}])`);
+  return blocks.map((b) => b ?? viewOf(some, [0, D], [D, 1], 0));
 }
 
 /**
  * Run `pass` once per expert with tokens, in expert order, each pass reading the previous one's result
- * (a gpu.js kernel cannot accumulate in place). Blocks may be views; empty blocks are skipped.
+ * (a gpu.js kernel cannot accumulate in place), the first one reading zeros of the output's `size`. Blocks
+ * may be views; empty blocks are skipped.
+ * NOTE: starting from a zeros array (one more kernel call) rather than from a first-pass variant of the
+ * body keeps every pass over a block of one size the same kernel, whichever expert comes first: otherwise a
+ * capacity first seen at a later expert compiles again the step it shows up at the first expert.
  */
 function expertPasses(
   context: GpuContext,
   staging: Staging,
+  op: string,
+  size: number,
   blocks: readonly Tensor[],
-  pass: (prev: GpuArray | null, block: { arg: KernelArg; offset: number }, start: number, count: number) => GpuArray,
+  pass: (prev: GpuArray, block: { arg: KernelArg; offset: number }, start: number, count: number) => GpuArray,
 ): GpuArray {
-  let acc: GpuArray | null = null;
+  if (blocks.every((b) => b.shape[0] === 0)) throw new Error(`gpu routing: every expert block is empty (blocks [${blocks.map((b) => `[${b.shape}]`).join(', ')}])`);
+  let acc = context.run(op, zerosBody, size, {}, []);
   let start = 0;
   for (const block of blocks) {
     const count = block.shape[0];
     if (count > 0) {
       const [b] = staging.contiguous(block);
       const next = pass(acc, b, start, count);
-      acc?.dispose();
+      acc.dispose();
       acc = next;
     }
     start += count;
   }
-  if (acc === null) throw new Error(`gpu routing: every expert block is empty (blocks [${blocks.map((b) => `[${b.shape}]`).join(', ')}])`);
   return acc;
 }
 
 // ---- the routing plan on the device ------------------------------------------------------------------
 //
-// A stable counting sort of the N·k pairs by expert in six gathers: per-block counts, the totals, each
-// block's first slot per expert, then slotOfPair (a pair's slot: its block's start plus the earlier pairs of
-// its expert in the block), pairOfSlot (a binary search for the block, then a scan) and tokenOfSlot.
+// A stable counting sort of the N·k pairs by expert in six or seven gathers: per-block counts, the totals, the
+// capacities (bucketed plans), each block's first slot per expert, then slotOfPair (a pair's slot: its
+// block's start plus the earlier pairs of its expert in the block), pairOfSlot (a binary search for the
+// block, then a scan; -1 on padded slots) and tokenOfSlot.
 // NOTE: no mode selects it by default (routingOnDevice: the CPU's one pass measured faster everywhere).
 
 /** Pairs per block of the device plan: a block's counts are one cell's loop; slots are found within it. */
@@ -218,13 +244,28 @@ function planCountsBody(this: This, blockCounts: Float32Array): number {
   return c;
 }
 
-// blockStart[b, e] = offset of expert e + Σ_{c < b} blockCounts[c, e]: the slot of block b's first pair routed to e.
-function blockStartBody(this: This, blockCounts: Float32Array, counts: Float32Array): number {
+// capacities[e] = bucketCapacity(counts[e]) (routing-capacity.ts): the count rounded up to a multiple of
+// max(G, 2^floor(log2 count) / 4). Every value is an integer below 2^24 and the granule a power of two, so
+// float32 computes it exactly.
+function planCapacitiesBody(this: This, counts: Float32Array): number {
+  const c = counts[this.thread.x];
+  if (c <= 0) return 0;
+  let power = 1;
+  for (let i = 0; i < 24; i++) {
+    if (power * 2 <= c) power = power * 2;
+  }
+  const granule = Math.max(this.constants.G, power / 4);
+  return Math.ceil(c / granule) * granule;
+}
+
+// blockStart[b, e] = offset of expert e + Σ_{c < b} blockCounts[c, e]: the slot of block b's first pair routed to e
+// (the offset sums the capacities of the experts before e).
+function blockStartBody(this: This, blockCounts: Float32Array, capacities: Float32Array): number {
   const b = Math.floor(this.thread.x / this.constants.E);
   const e = this.thread.x - b * this.constants.E;
   let s = 0;
   for (let f = 0; f < this.constants.E; f++) {
-    if (f < e) s += counts[f];
+    if (f < e) s += capacities[f];
   }
   for (let c = 0; c < this.constants.NB; c++) {
     if (c < b) s += blockCounts[c * this.constants.E + e];
@@ -246,17 +287,24 @@ function slotOfPairBody(this: This, indices: Float32Array, blockStart: Float32Ar
   return s;
 }
 
-// pairOfSlot[s]: the expert e owning slot s (from the counts), the last block b whose blockStart[b, e] <= s
-// (a binary search: blockStart is non-decreasing in b), then the (s - blockStart[b, e])-th pair of e in b.
-function pairOfSlotBody(this: This, indices: Float32Array, counts: Float32Array, blockStart: Float32Array): number {
+// pairOfSlot[s]: the expert e owning slot s (from the capacities), -1 when s is one of e's padded slots or
+// lies past the last block; else the last block b whose blockStart[b, e] <= s (a binary search: blockStart is
+// non-decreasing in b), then the (s - blockStart[b, e])-th pair of e in b.
+function pairOfSlotBody(this: This, indices: Float32Array, counts: Float32Array, capacities: Float32Array, blockStart: Float32Array): number {
   const s = this.thread.x;
-  let e = 0;
+  let e = -1;
+  let row = 0; // s - (first slot of e)
   let end = 0;
   for (let f = 0; f < this.constants.E; f++) {
     const begin = end;
-    end += counts[f];
-    if (s >= begin && s < end) e = f;
+    end += capacities[f];
+    if (s >= begin && s < end) {
+      e = f;
+      row = s - begin;
+    }
   }
+  if (e < 0) return -1;
+  if (row >= counts[e]) return -1;
   let lo = 0;
   let hi = this.constants.NB - 1;
   for (let it = 0; it < this.constants.LOG_NB; it++) {
@@ -281,9 +329,11 @@ function pairOfSlotBody(this: This, indices: Float32Array, counts: Float32Array,
   return pair;
 }
 
-// tokenOfSlot[s] = floor(pairOfSlot[s] / K)
+// tokenOfSlot[s] = floor(pairOfSlot[s] / K), -1 for a padded slot
 function tokenOfSlotBody(this: This, pairs: Float32Array): number {
-  return Math.floor(pairs[this.thread.x] / this.constants.K);
+  const pair = pairs[this.thread.x];
+  if (pair < 0) return -1;
+  return Math.floor(pair / this.constants.K);
 }
 
 /** The two parts of the routing choice: each token's top-k experts (topk, topkSoftmax), and the plan (moeRoute). */
@@ -389,10 +439,11 @@ export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps
       return { outputs: [deviceTensor(dx, [...dy.shape.slice(0, -1), E])] };
     },
 
-    moeRoute: ([indices], { numExperts: E }) => {
-      // indices: [N, k] -> tokenOfSlot, pairOfSlot: [N*k], slotOfPair: [N, k], counts: [E]
+    moeRoute: ([indices], { numExperts: E, capacity }) => {
+      // indices: [N, k] -> tokenOfSlot, pairOfSlot: [P], slotOfPair: [N, k], counts: [E]
       const k = indices.shape[1];
       const S = indices.size;
+      const P = slotCount(S, E, capacity);
       const BS = Math.min(PLAN_BLOCK, S);
       const NB = Math.ceil(S / BS);
       const staging = new Staging(context);
@@ -400,24 +451,25 @@ export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps
       const io = idx.offset;
       const blockCounts = staging.hold(context.run('moeRoute', blockCountsBody, NB * E, { E, BS, S, io }, [idx.arg]));
       const counts = context.run('moeRoute', planCountsBody, E, { E, NB }, [blockCounts.value], 'int32');
-      const blockStart = staging.hold(context.run('moeRoute', blockStartBody, NB * E, { E, NB }, [blockCounts.value, counts.value]));
+      const capacities = capacity === 'bucket' ? staging.hold(context.run('moeRoute', planCapacitiesBody, E, { G: MIN_GRANULE }, [counts.value])) : counts;
+      const blockStart = staging.hold(context.run('moeRoute', blockStartBody, NB * E, { E, NB }, [blockCounts.value, capacities.value]));
       const slotOfPair = context.run('moeRoute', slotOfPairBody, S, { E, BS, io }, [idx.arg, blockStart.value], 'int32');
       const LOG_NB = Math.ceil(Math.log2(NB)) + 1;
-      const pairOfSlot = context.run('moeRoute', pairOfSlotBody, S, { E, BS, S, NB, LOG_NB, io }, [idx.arg, counts.value, blockStart.value], 'int32');
-      const tokenOfSlot = context.run('moeRoute', tokenOfSlotBody, S, { K: k }, [pairOfSlot.value], 'int32');
+      const pairOfSlot = context.run('moeRoute', pairOfSlotBody, P, { E, BS, S, NB, LOG_NB, io }, [idx.arg, counts.value, capacities.value, blockStart.value], 'int32');
+      const tokenOfSlot = context.run('moeRoute', tokenOfSlotBody, P, { K: k }, [pairOfSlot.value], 'int32');
       staging.release();
-      return { outputs: [deviceTensor(tokenOfSlot, [S]), deviceTensor(pairOfSlot, [S]), deviceTensor(slotOfPair, [...indices.shape]), deviceTensor(counts, [E])] };
+      return { outputs: [deviceTensor(tokenOfSlot, [P]), deviceTensor(pairOfSlot, [P]), deviceTensor(slotOfPair, [...indices.shape]), deviceTensor(counts, [E])] };
     },
 
-    moeDispatch: ([x, tokenOfSlot], { counts }) => {
-      // x: [N, D] -> one [S, D] array in slot order; each expert's output is a view of its block.
+    moeDispatch: ([x, tokenOfSlot], { capacities }) => {
+      // x: [N, D] -> xs[e]: [capacity_e, D], one device array per expert (one kernel per distinct capacity)
       const D = x.shape[1];
-      const S = tokenOfSlot.size;
       const staging = new Staging(context);
       const [xs, tokens] = staging.contiguous(x, tokenOfSlot);
-      const all = context.run('moeDispatch', dispatchBody, S * D, { D, xo: xs.offset, to: tokens.offset }, [xs.arg, tokens.arg]);
+      const constants = { D, xo: xs.offset, to: tokens.offset };
+      const outputs = expertArrays(capacities, D, (start, rows) => context.run('moeDispatch', dispatchBlockBody, rows * D, constants, [xs.arg, tokens.arg, start]));
       staging.release();
-      return { outputs: expertBlocks(all, counts, D) };
+      return { outputs };
     },
 
     moeDispatchBackward: ([, slotOfPair, ...dxs]) => {
@@ -427,8 +479,8 @@ export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps
       const staging = new Staging(context);
       const [slots] = staging.contiguous(slotOfPair);
       const constants = { D, K: k, so: slots.offset, wo: 0, weighted: 0 };
-      const dx = expertPasses(context, staging, dxs, (prev, block, start, count) =>
-        context.run('moeDispatchBackward', expertPassBody, N * D, { ...constants, first: prev ? 0 : 1 }, [prev ? prev.value : NO_INPUT, slots.arg, NO_INPUT, block.arg, start, count, block.offset]),
+      const dx = expertPasses(context, staging, 'moeDispatchBackward', N * D, dxs, (prev, block, start, count) =>
+        context.run('moeDispatchBackward', expertPassBody, N * D, constants, [prev.value, slots.arg, NO_INPUT, block.arg, start, count, block.offset]),
       );
       staging.release();
       return { outputs: [deviceTensor(dx, [N, D])] };
@@ -441,27 +493,31 @@ export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps
       const staging = new Staging(context);
       const [w, slots] = staging.contiguous(weights, slotOfPair);
       const constants = { D, K: k, so: slots.offset, wo: w.offset, weighted: 1 };
-      const y = expertPasses(context, staging, ys, (prev, block, start, count) =>
-        context.run('moeCombine', expertPassBody, N * D, { ...constants, first: prev ? 0 : 1 }, [prev ? prev.value : NO_INPUT, slots.arg, w.arg, block.arg, start, count, block.offset]),
+      const y = expertPasses(context, staging, 'moeCombine', N * D, ys, (prev, block, start, count) =>
+        context.run('moeCombine', expertPassBody, N * D, constants, [prev.value, slots.arg, w.arg, block.arg, start, count, block.offset]),
       );
       staging.release();
       return { outputs: [deviceTensor(y, [N, D])] };
     },
 
     moeCombineBackward: ([dy, weights, pairOfSlot, slotOfPair, ...ys]) => {
-      // dy: [N, D] -> dweights: [N, k], dys[e]: [count_e, D] (views of one [S, D] array)
+      // dy: [N, D] -> dweights: [N, k], dys[e]: [capacity_e, D] (one device array per expert)
       const [N, k] = weights.shape;
       const D = dy.shape[1];
-      const S = pairOfSlot.size;
       const staging = new Staging(context);
       const [g, w, pairs, slots] = staging.contiguous(dy, weights, pairOfSlot, slotOfPair);
-      const dAll = context.run('moeCombineBackward', combineBackwardSlotBody, S * D, { D, K: k, dyo: g.offset, wo: w.offset, po: pairs.offset }, [g.arg, w.arg, pairs.arg]);
+      const slotConstants = { D, K: k, dyo: g.offset, wo: w.offset, po: pairs.offset };
+      const dys = expertArrays(
+        ys.map((y) => y.shape[0]),
+        D,
+        (start, rows) => context.run('moeCombineBackward', combineBackwardBlockBody, rows * D, slotConstants, [g.arg, w.arg, pairs.arg, start]),
+      );
       const constants = { D, K: k, so: slots.offset, dyo: g.offset };
-      const dw = expertPasses(context, staging, ys, (prev, block, start, count) =>
-        context.run('moeCombineBackward', weightGradPassBody, N * k, { ...constants, first: prev ? 0 : 1 }, [prev ? prev.value : NO_INPUT, slots.arg, g.arg, block.arg, start, count, block.offset]),
+      const dw = expertPasses(context, staging, 'moeCombineBackward', N * k, ys, (prev, block, start, count) =>
+        context.run('moeCombineBackward', weightGradPassBody, N * k, constants, [prev.value, slots.arg, g.arg, block.arg, start, count, block.offset]),
       );
       staging.release();
-      return { outputs: [deviceTensor(dw, [N, k]), ...expertBlocks(dAll, ys.map((y) => y.shape[0]), D)] };
+      return { outputs: [deviceTensor(dw, [N, k]), ...dys] };
     },
   };
 }

@@ -5,15 +5,45 @@
 //   const logits = router.call(x);                          // x: [N, D] -> logits: [N, E]
 //   const { weights, indices } = topkSoftmax(logits, k);    // [N, k] each; weights sum to 1 per token
 //   const plan = routingPlan(indices, E);                   // which token goes where (int32 bookkeeping)
-//   const xs = moeDispatch(x, plan);                        // E tensors [count_e, D]
-//   const ys = xs.map((xe, e) => experts[e].call(xe));      // E tensors [count_e, D_out]
+//   const xs = moeDispatch(x, plan);                        // E tensors [capacities_e, D]
+//   const ys = xs.map((xe, e) => experts[e].call(xe));      // E tensors [capacities_e, D_out]
 //   const y = moeCombine(ys, weights, plan);                // [N, D_out] = sum_j weights[n, j] * y_(expert j)[n]
 //   const aux = loadBalancingLoss(softmax(logits), plan);   // optional: keeps experts evenly used
 //
 // Gradients reach x (through dispatch), every expert's parameters (through its output) and the router
 // (through the weights). The routing choice itself (indices) is discrete and has no gradient.
 // NOTE: no capacity limit: every token reaches all k of its experts (no token dropping as in Switch
-// Transformer), which the CPU can afford because expert batches need no fixed shape.
+// Transformer): "capacity" below only ever adds rows.
+//
+// Bucketed capacities (routingPlan's `capacity`, default 'bucket'; ./routing-capacity.ts). Expert e receives
+// count_e tokens, a number that changes every step with the routing, and gpu.js compiles one kernel per
+// shape, so exact blocks [count_e, D] compile new kernels every step on the GPU backend. Each block instead
+// has capacities_e = bucketCapacity(count_e) rows: the count rounded up to a multiple of max(8, 2^floor(log2
+// count_e) / 4), 4 sizes per doubling. Its first count_e rows are the tokens; the rest are padded slots
+// (tokenOfSlot = pairOfSlot = -1) whose dispatched rows are 0.
+// - Cost: the experts compute the padded rows too: fewer than max(8, count_e / 4) extra rows per expert,
+//   i.e. at most 25% + 7 rows (a count of 129 gets 160 rows; about half of that bound on average).
+// - Benefit: a bounded set of block shapes, so a run stops compiling once it has met them. A top-2 MoE
+//   block of 8 dense experts over N = 640 tokens (D = 64) with a fresh batch, so fresh routing, every step;
+//   forward + backward + a read of dx; 20 steps (bench/gpu-routing.ts steps, and the same loop run on the
+//   code before buckets; a 2-core machine shared with other jobs at load ~3, so times are noisy):
+//                                    compiles per step         kernel cache     ms per step, median
+//                                    steps 0-3    steps 4-19   after 20 steps   of steps 10-19
+//     webasm       before buckets    90, 57..     20-50        883              201 / 220
+//                  bucket            48, 10..     0            79               72 / 78
+//     headless-gl  before buckets    92, 57..     20-50        885              429 / 566
+//                  bucket            50, 10..     0            81               121 / 127
+//   A new capacity costs 10 compiles (its dispatch, the expert's dense forward and backward, the combine
+//   passes), and 4-5 capacities covered 20 steps of counts 99-210. The padded rows cost +9% expert rows there,
+//   +4% step time on webasm measured against exact steps that compiled nothing (77 vs 74 ms).
+// - Exactness: moeCombine and every backward read slots through slotOfPair (real slots only) or skip a
+//   slot whose pair is -1, so outputs and gradients are bit-for-bit those of 'exact' on the CPU (the sums run
+//   over the same terms in the same order; test/kernels/routing-capacity.test.ts) and within the parity
+//   tolerances on the GPU. (With the wasm kernels on, a dense goes to the wasm GEMM only from a size up, so
+//   a block and its padded twin on either side of that line round differently: float32 rounding apart, not
+//   bit for bit.) NOTE: this needs row-wise experts (each output row a function of its input row
+//   alone: dense, activations, layerNorm). An expert that mixes rows (a batch statistic) would see the zero
+//   rows: route it with `capacity: 'exact'`.
 
 import { formatShape } from '../shape.ts';
 import { type Tensor, emptyTensor } from '../tensor.ts';
@@ -21,6 +51,9 @@ import { runOp } from '../dispatch.ts';
 import { checkIndices } from './movement.ts';
 import { mul } from './elementwise.ts';
 import { mean, sum } from './reduce.ts';
+import { type Capacity, capacityOf } from './routing-capacity.ts';
+
+export { type Capacity, bucketCapacity, slotCount } from './routing-capacity.ts';
 
 type NoAttrs = Record<string, never>;
 
@@ -35,20 +68,21 @@ export interface RoutingOps {
   /** Backward of topk / topkSoftmax: dx[.., indices[j]] += dy[.., j] in zeros [.., size]. Inputs [dy, indices]. */
   topkBackward: { size: number };
   /**
-   * Routing bookkeeping from indices [N, k]: a counting sort of the N*k (token, choice) pairs by expert.
-   * Outputs [tokenOfSlot int32 [N*k], pairOfSlot int32 [N*k], slotOfPair int32 [N, k], counts int32 [E]].
+   * Routing bookkeeping from indices [N, k]: a counting sort of the N*k (token, choice) pairs by expert, into
+   * blocks of capacityOf(count_e, capacity) slots. Outputs [tokenOfSlot int32 [P], pairOfSlot int32 [P],
+   * slotOfPair int32 [N, k], counts int32 [E]], P = slotCount(N*k, E, capacity); padded slots hold -1.
    */
-  moeRoute: { numExperts: number };
+  moeRoute: { numExperts: number; capacity: Capacity };
   /**
-   * x [N, D] -> one [count_e, D] block per expert: the rows of x listed in tokenOfSlot.
-   * Inputs [x, tokenOfSlot, slotOfPair] (slotOfPair for the gradient).
+   * x [N, D] -> one [capacities[e], D] block per expert: the rows of x listed in tokenOfSlot, 0 for a padded
+   * slot (-1). Inputs [x, tokenOfSlot, slotOfPair] (slotOfPair for the gradient).
    */
-  moeDispatch: { counts: number[] };
-  /** Backward of moeDispatch: dx[n] = sum of the expert-input gradients of token n's slots. Inputs [tokenOfSlot, slotOfPair, ...dxs]. */
+  moeDispatch: { capacities: number[] };
+  /** Backward of moeDispatch: dx[n] = sum of the expert-input gradients of token n's slots (padded rows ignored). Inputs [tokenOfSlot, slotOfPair, ...dxs]. */
   moeDispatchBackward: NoAttrs;
-  /** y[n] = sum over slots s of (n, j): weights[n, j] * ys_e[row of s]. Inputs [weights, pairOfSlot, slotOfPair, ...ys]. */
+  /** y[n] = sum over slots s of (n, j): weights[n, j] * ys_e[row of s] (padded rows ignored). Inputs [weights, pairOfSlot, slotOfPair, ...ys]. */
   moeCombine: NoAttrs;
-  /** Backward of moeCombine: outputs [dweights, ...dys]. Inputs [dy, weights, pairOfSlot, slotOfPair, ...ys]. */
+  /** Backward of moeCombine: outputs [dweights, ...dys] (dys 0 on padded rows). Inputs [dy, weights, pairOfSlot, slotOfPair, ...ys]. */
   moeCombineBackward: NoAttrs;
 }
 
@@ -96,8 +130,9 @@ export function topkBackward(dy: Tensor, indices: Tensor, size: number): Tensor 
 
 /**
  * Where each token goes, computed once per batch and shared by dispatch, combine and the auxiliary loss.
- * Slots are the N*k (token, choice) pairs sorted by expert, then by token: expert e owns slots
- * [offsets[e], offsets[e] + counts[e]).
+ * Slots are the N*k (token, choice) pairs sorted by expert, then by token, in blocks: expert e owns slots
+ * [offsets[e], offsets[e] + capacities[e]), its counts[e] tokens first, then padded slots (-1) up to its
+ * capacity; the slots after the last block are padding too.
  */
 export interface RoutingPlan {
   /** N: tokens routed. */
@@ -106,41 +141,55 @@ export interface RoutingPlan {
   readonly k: number;
   /** E: experts. */
   readonly numExperts: number;
-  /** Tokens each expert receives (plain numbers: they fix the expert batch shapes). */
+  /** How the blocks are sized: 'bucket' (padded to a few sizes) or 'exact' (see routing-capacity.ts). */
+  readonly capacity: Capacity;
+  /** Tokens each expert receives (what the routing chose; the load-balancing loss counts these). */
   readonly counts: readonly number[];
+  /** Rows of each expert's block (plain numbers: they fix the expert batch shapes): counts rounded up to a bucket, or the counts. */
+  readonly capacities: readonly number[];
   /** First slot of each expert. */
   readonly offsets: readonly number[];
-  /** int32 [N*k]: the token n of each slot. */
+  /** int32 [P]: the token n of each slot, -1 for a padded slot (P = slotCount(N*k, E, capacity)). */
   readonly tokenOfSlot: Tensor;
-  /** int32 [N*k]: the flat (token, choice) index n*k + j of each slot (where its weight lives). */
+  /** int32 [P]: the flat (token, choice) index n*k + j of each slot (where its weight lives), -1 for a padded slot. */
   readonly pairOfSlot: Tensor;
   /**
-   * int32 [N, k]: the slot of each (token, choice) pair, the inverse of pairOfSlot. The CPU kernels walk
-   * slots and scatter into tokens; a GPU thread cannot scatter, so the GPU kernels gather each token's
-   * slots through this instead.
+   * int32 [N, k]: the slot of each (token, choice) pair, the inverse of pairOfSlot on the real slots. The CPU
+   * kernels walk slots and scatter into tokens; a GPU thread cannot scatter, so the GPU kernels gather each
+   * token's slots through this instead (and so never see a padded slot).
    */
   readonly slotOfPair: Tensor;
 }
 
+export interface RoutingPlanOptions {
+  /** Block sizes: 'bucket' (default: a bounded set of shapes for GPU kernels) or 'exact' (no padding). */
+  capacity?: Capacity;
+}
+
 /**
  * Sort the (token, choice) pairs of int32 `indices` [N, k] by expert (a stable counting sort: within an
- * expert, tokens keep their batch order). Any [N, k] expert indices work, not only topk's.
+ * expert, tokens keep their batch order). Any [N, k] expert indices work, not only topk's. Each expert's
+ * block is padded to a bucketed capacity unless `capacity: 'exact'` (see the header: fewer kernel shapes on
+ * a GPU for at most 25% + 7 extra rows per expert, with the same outputs and gradients).
  *
  * @example
- * const plan = routingPlan(tensor([[1, 0], [1, 2]], { dtype: 'int32' }), 3);
+ * const plan = routingPlan(tensor([[1, 0], [1, 2]], { dtype: 'int32' }), 3, { capacity: 'exact' });
  * plan.counts;                     // [1, 2, 1]
  * plan.tokenOfSlot.toArray();      // [0, 0, 1, 1]  (expert 0: token 0; expert 1: tokens 0, 1; expert 2: token 1)
+ * routingPlan(indices, 3).capacities;   // [8, 8, 8]: each block padded to 8 rows (tokenOfSlot -1 there)
  */
-export function routingPlan(indices: Tensor, numExperts: number): RoutingPlan {
+export function routingPlan(indices: Tensor, numExperts: number, options: RoutingPlanOptions = {}): RoutingPlan {
+  const capacity = options.capacity ?? 'bucket';
   if (indices.rank !== 2) throw new Error(`routingPlan: indices must be [N, k], got ${formatShape(indices.shape)}`);
   if (!Number.isInteger(numExperts) || numExperts < 1) throw new Error(`routingPlan: numExperts must be a positive integer, got ${numExperts}`);
+  if (capacity !== 'bucket' && capacity !== 'exact') throw new Error(`routingPlan: capacity must be 'bucket' or 'exact', got '${String(capacity)}'`);
   const [N, k] = indices.shape;
   const describe = `numExperts=${numExperts}, indices=${formatShape(indices.shape)}`;
   // Host indices are checked here, naming the first bad one. Device-resident ones (a GPU backend's top-k)
   // are not read back for that: the plan counts only experts in [0, E), so a bad index shows in the total.
   if (indices.storage.device === null) checkIndices('routingPlan', indices, numExperts, describe);
   else if (indices.dtype !== 'int32') throw new Error(`routingPlan: indices must be int32, got ${indices.dtype} (${describe})`);
-  const [tokenOfSlot, pairOfSlot, slotOfPair, countsTensor] = runOp('moeRoute', [indices], { numExperts });
+  const [tokenOfSlot, pairOfSlot, slotOfPair, countsTensor] = runOp('moeRoute', [indices], { numExperts, capacity });
   // The one host read of routing: the counts fix the experts' batch shapes.
   const counts = Array.from(countsTensor.values);
   countsTensor.dispose();
@@ -149,43 +198,48 @@ export function routingPlan(indices: Tensor, numExperts: number): RoutingPlan {
     [tokenOfSlot, pairOfSlot, slotOfPair].forEach((t) => t.dispose());
     throw new Error(`routingPlan: ${N * k - routed} of the ${N * k} expert indices are outside [0, ${numExperts}) (${describe})`);
   }
+  // The same rule moeRoute sized the blocks with (routing-capacity.ts).
+  const capacities = counts.map((c) => capacityOf(c, capacity));
   const offsets: number[] = [];
-  counts.reduce((start, c) => (offsets.push(start), start + c), 0);
-  return { numTokens: N, k, numExperts, counts, offsets, tokenOfSlot, pairOfSlot, slotOfPair };
+  capacities.reduce((start, c) => (offsets.push(start), start + c), 0);
+  return { numTokens: N, k, numExperts, capacity, counts, capacities, offsets, tokenOfSlot, pairOfSlot, slotOfPair };
 }
 
 /**
- * Split the rows of x [N, D] into one batch per expert, following `plan`: xs[e] is [counts[e], D], the
- * rows of the tokens routed to expert e (a token routed to two experts appears in both). The gradient
- * scatter-adds each expert's input gradient back to its tokens. An expert with no tokens gets [0, D].
+ * Split the rows of x [N, D] into one batch per expert, following `plan`: xs[e] is [capacities[e], D], the
+ * rows of the tokens routed to expert e (a token routed to two experts appears in both), then zero rows up
+ * to the capacity. The gradient scatter-adds each expert's input gradient back to its tokens (padded rows
+ * are constants: their gradient goes nowhere). An expert with no tokens gets [0, D].
  *
  * @example
- * const xs = moeDispatch(x, plan);                    // x: [N, D] -> xs[e]: [counts[e], D]
- * const ys = xs.map((xe, e) => experts[e].call(xe));  // run each expert on its own tokens only
+ * const xs = moeDispatch(x, plan);                    // x: [N, D] -> xs[e]: [capacities[e], D]
+ * const ys = xs.map((xe, e) => experts[e].call(xe));  // run each expert on its own tokens only (+ padding)
  */
 export function moeDispatch(x: Tensor, plan: RoutingPlan): Tensor[] {
   if (x.rank !== 2 || x.shape[0] !== plan.numTokens) {
     throw new Error(`moeDispatch: x must be [${plan.numTokens}, D] for this plan, got ${formatShape(x.shape)}`);
   }
-  return runOp('moeDispatch', [x, plan.tokenOfSlot, plan.slotOfPair], { counts: [...plan.counts] });
+  return runOp('moeDispatch', [x, plan.tokenOfSlot, plan.slotOfPair], { capacities: [...plan.capacities] });
 }
 
-/** Backward of moeDispatch (used by its rule): dx [N, D] from the expert blocks dxs[e] [count_e, D]. */
+/** Backward of moeDispatch (used by its rule): dx [N, D] from the expert blocks dxs[e] [capacities[e], D]. */
 export function moeDispatchBackward(tokenOfSlot: Tensor, slotOfPair: Tensor, dxs: readonly Tensor[]): Tensor {
   return runOp('moeDispatchBackward', [tokenOfSlot, slotOfPair, ...dxs], {})[0];
 }
 
 /**
  * Combine the experts' outputs: y[n] = sum_j weights[n, j] * (output of expert indices[n, j] for token n).
- * expertOutputs[e] is [counts[e], D_out] in dispatch order; `null` is accepted for an expert with no tokens.
- * The gradient reaches both the weights (dw[n, j] = <dy[n], expert output>) and the expert outputs.
+ * expertOutputs[e] is [capacities[e], D_out] in dispatch order; `null` is accepted for an expert with no
+ * tokens. The rows of padded slots are ignored (they get a zero gradient). The gradient reaches both the
+ * weights (dw[n, j] = <dy[n], expert output>) and the expert outputs.
  *
  * @example
- * const y = moeCombine(ys, weights, plan);   // ys[e]: [counts[e], D_out], weights: [N, k] -> y: [N, D_out]
+ * const y = moeCombine(ys, weights, plan);   // ys[e]: [capacities[e], D_out], weights: [N, k] -> y: [N, D_out]
  */
 export function moeCombine(expertOutputs: readonly (Tensor | null)[], weights: Tensor, plan: RoutingPlan): Tensor {
-  const { numTokens: N, k, numExperts: E, counts } = plan;
-  const describe = (): string => `outputs=[${expertOutputs.map((y) => (y ? formatShape(y.shape) : 'null')).join(', ')}], counts=[${counts.join(',')}]`;
+  const { numTokens: N, k, numExperts: E, counts, capacities } = plan;
+  const describe = (): string =>
+    `outputs=[${expertOutputs.map((y) => (y ? formatShape(y.shape) : 'null')).join(', ')}], counts=[${counts.join(',')}], capacities=[${capacities.join(',')}]`;
   if (weights.rank !== 2 || weights.shape[0] !== N || weights.shape[1] !== k) {
     throw new Error(`moeCombine: weights must be [${N}, ${k}] for this plan, got ${formatShape(weights.shape)}`);
   }
@@ -198,8 +252,8 @@ export function moeCombine(expertOutputs: readonly (Tensor | null)[], weights: T
       if (counts[e] !== 0) throw new Error(`moeCombine: expert ${e} has ${counts[e]} tokens but its output is null (${describe()})`);
       return emptyTensor([0, D], weights.dtype);
     }
-    if (y.rank !== 2 || y.shape[0] !== counts[e] || y.shape[1] !== D) {
-      throw new Error(`moeCombine: expert ${e} output must be [${counts[e]}, ${D}] (${describe()})`);
+    if (y.rank !== 2 || y.shape[0] !== capacities[e] || y.shape[1] !== D) {
+      throw new Error(`moeCombine: expert ${e} output must be [${capacities[e]}, ${D}] (${describe()})`);
     }
     if (y.dtype !== weights.dtype) throw new Error(`moeCombine: dtypes differ (weights=${weights.dtype}, expert ${e}=${y.dtype})`);
     return y;

@@ -83,13 +83,33 @@ function runExperts(xs: Tensor[], ws: Tensor[]): Tensor[] {
 }
 
 /** A whole sparse MoE layer: topkSoftmax -> routingPlan -> moeDispatch -> experts -> moeCombine. */
-function sparseMoe(k: number) {
+function sparseMoe(k: number, capacity: nm.Capacity = 'bucket') {
   return (x: Tensor, logits: Tensor, ...ws: Tensor[]): Tensor => {
     const { weights, indices } = nm.topkSoftmax(logits, k);
-    const plan = nm.routingPlan(indices, ws.length);
+    const plan = nm.routingPlan(indices, ws.length, { capacity });
     return nm.moeCombine(runExperts(nm.moeDispatch(x, plan), ws), weights, plan);
   };
 }
+
+/**
+ * A sparse MoE layer whose experts are dense layers with a bias: tanh(x_e W_e + b_e), so an expert's padded
+ * rows (bucketed capacity) output tanh(b_e) != 0, which the combine must leave out of y and of every gradient.
+ */
+function denseMoe(k: number, capacity: nm.Capacity) {
+  return (x: Tensor, logits: Tensor, w0: Tensor, b0: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => {
+    const { weights, indices } = nm.topkSoftmax(logits, k);
+    const plan = nm.routingPlan(indices, 3, { capacity });
+    const params = [[w0, b0], [w1, b1], [w2, b2]];
+    const ys = nm.moeDispatch(x, plan).map((xe, e) => nm.dense(xe, params[e][0], params[e][1], 'tanh'));
+    return nm.moeCombine(ys, weights, plan);
+  };
+}
+/** x [5, 3], logits [5, 3], then (W_e [3, 2], b_e [2]) per expert: top-2 of 3 gives counts near 3, capacities 8. */
+const denseMoeInputs = (seed: number) => (): Tensor[] => [
+  normal64([5, 3], seed),
+  distinct64([5, 3], seed + 1),
+  ...[0, 1, 2].flatMap((e) => [normal64([3, 2], seed + 2 + 2 * e), normal64([2], seed + 3 + 2 * e)]),
+];
 
 export const routingCases: GradCase[] = [
   {
@@ -135,6 +155,27 @@ export const routingCases: GradCase[] = [
     options: { discreteState: (_x, logits) => topkState(2)(logits) },
   },
   {
+    name: 'sparse MoE top-2 of 4 experts, exact capacity (no padded slots)',
+    ops: ['topkSoftmax', 'moeDispatch', 'moeCombine', 'tanh', 'mul'],
+    inputs: () => [normal64([6, 3], 323), distinct64([6, 4], 324), normal64([3], 325), normal64([3], 326), normal64([3], 327), normal64([3], 328)],
+    fn: sparseMoe(2, 'exact'),
+    options: { discreteState: (_x, logits) => topkState(2)(logits) },
+  },
+  {
+    name: 'sparse MoE of dense experts with a bias, bucketed capacity: padded rows output tanh(b), ignored by the combine',
+    ops: ['topkSoftmax', 'moeDispatch', 'moeCombine', 'dense'],
+    inputs: denseMoeInputs(330),
+    fn: denseMoe(2, 'bucket'),
+    options: { discreteState: (_x, logits) => topkState(2)(logits) },
+  },
+  {
+    name: 'sparse MoE of dense experts with a bias, exact capacity',
+    ops: ['topkSoftmax', 'moeDispatch', 'moeCombine', 'dense'],
+    inputs: denseMoeInputs(330),
+    fn: denseMoe(2, 'exact'),
+    options: { discreteState: (_x, logits) => topkState(2)(logits) },
+  },
+  {
     name: 'sparse MoE top-1 (Switch), batch 1, odd width',
     ops: ['topkSoftmax', 'moeDispatch', 'moeCombine'],
     inputs: () => [normal64([1, 5], 313), distinct64([1, 3], 314), normal64([5], 315), normal64([5], 316), normal64([5], 317)],
@@ -146,16 +187,35 @@ export const routingCases: GradCase[] = [
     ops: ['moeCombine'],
     inputs: () => [uniform64([3, 2], 318, 0.1, 1), normal64([2, 4], 319), normal64([4, 4], 320)],
     fn: (w, y0, y2) => {
-      const plan = nm.routingPlan(int32([0, 2, 2, 0, 2, 2], [3, 2]), 3);
+      const plan = nm.routingPlan(int32([0, 2, 2, 0, 2, 2], [3, 2]), 3, { capacity: 'exact' });
       return nm.moeCombine([y0, null, y2], w, plan);
     },
   },
   {
-    name: 'moeDispatch fan-out, with one expert block unused (null gradient)',
+    name: 'moeCombine bucketed: expert blocks with values in their padded rows (gradient 0 there), an expert with no tokens',
+    ops: ['moeCombine'],
+    inputs: () => [uniform64([3, 2], 331, 0.1, 1), normal64([8, 4], 332), normal64([8, 4], 333)],
+    fn: (w, y0, y2) => {
+      const plan = nm.routingPlan(int32([0, 2, 2, 0, 2, 2], [3, 2]), 3); // counts [2, 0, 4] -> capacities [8, 0, 8]
+      return nm.moeCombine([y0, null, y2], w, plan);
+    },
+  },
+  {
+    name: 'moeDispatch fan-out, with one expert block unused (null gradient); bucketed: the padded rows get a gradient (3) that must go nowhere',
     ops: ['moeDispatch', 'mul', 'add'],
     inputs: () => [normal64([4, 3], 321)],
     fn: (x) => {
       const plan = nm.routingPlan(int32([0, 1, 1, 2, 2, 0, 1, 0], [4, 2]), 3);
+      const [x0, , x2] = nm.moeDispatch(x, plan);
+      return nm.add(nm.sum(nm.mul(x0, x0)), nm.sum(nm.mul(x2, 3)));
+    },
+  },
+  {
+    name: 'moeDispatch fan-out, exact capacity',
+    ops: ['moeDispatch', 'mul', 'add'],
+    inputs: () => [normal64([4, 3], 329)],
+    fn: (x) => {
+      const plan = nm.routingPlan(int32([0, 1, 1, 2, 2, 0, 1, 0], [4, 2]), 3, { capacity: 'exact' });
       const [x0, , x2] = nm.moeDispatch(x, plan);
       return nm.add(nm.sum(nm.mul(x0, x0)), nm.sum(nm.mul(x2, 3)));
     },

@@ -177,6 +177,68 @@ for (const { mode, skip } of gpuTestModes(['webasm'])) describe.skipIf(skip !== 
     run();
     expect(context!.stats.liveArrays).toBeLessThanOrEqual(live);
   });
+
+  // gpu.js compiles a kernel per shape, and an expert's block has a data-dependent number of rows. Bucketed
+  // capacities (routingPlan's default) bound the block shapes, so a run stops compiling once it has met them;
+  // exact ones compile new kernels for every new count (issue #6: ~40 per step at N = 640, E = 8).
+  describe('kernel compiles over steps with fresh routing', () => {
+    const STEPS = 12;
+    const ROUTED = 160; // tokens per step: counts ~80 per expert (E = 4, top-2), granule 16
+
+    /** STEPS forward + backward steps, a fresh batch (so fresh routing) each; per step: compiles and capacities. */
+    function steps(capacity: nm.Capacity): { compiles: number; capacities: readonly number[] }[] {
+      const { context } = useBackend('gpu', { modes: [mode] });
+      const rng = new Rng('gpu/moe-block/compiles');
+      const params = setup().params;
+      params.bRouter.values[IDLE] = 0.2; // every expert gets tokens here
+      const rows: { compiles: number; capacities: readonly number[] }[] = [];
+      for (let s = 0; s < STEPS; s++) {
+        const before = context!.stats.compiles;
+        let capacities: readonly number[] = [];
+        nm.tidy(() => {
+          const x = nm.randn([ROUTED, D], { rng }).requireGrad();
+          const logits = nm.dense(x, params.wRouter, params.bRouter);
+          const { weights, indices } = nm.topkSoftmax(logits, K);
+          const plan = nm.routingPlan(indices, E, { capacity });
+          capacities = plan.capacities;
+          const ys = nm.moeDispatch(x, plan).map((xe, e) => nm.dense(xe, params.wExperts[e], params.bExperts[e], 'tanh'));
+          nm.sum(nm.mul(nm.moeCombine(ys, weights, plan), nm.randn([ROUTED, DOUT], { rng }))).backward();
+          x.grad!.toFlatArray();
+          for (const t of [params.wRouter, params.bRouter, ...params.wExperts, ...params.bExperts]) {
+            t.grad?.dispose();
+            t.grad = null;
+          }
+        });
+        rows.push({ compiles: context!.stats.compiles - before, capacities });
+      }
+      return rows;
+    }
+
+    it('bucketed: a step whose block sizes were all seen before compiles nothing, and few sizes occur', () => {
+      const rows = steps('bucket');
+      const seen = new Set<number>();
+      let repeats = 0;
+      rows.forEach((row, s) => {
+        const fresh = row.capacities.filter((c) => !seen.has(c));
+        row.capacities.forEach((c) => seen.add(c));
+        if (s > 0 && fresh.length === 0) {
+          repeats++;
+          expect(row.compiles, `step ${s}: capacities [${row.capacities}] all seen before`).toBe(0);
+        } else expect(row.compiles, `step ${s}: new capacities [${fresh}]`).toBeGreaterThan(0);
+      });
+      // Counts around 80 fall in a handful of buckets: most steps meet no new one (a measured property of
+      // this seeded run, asserted so that a change that multiplies the shapes shows here).
+      expect(seen.size).toBeLessThanOrEqual(5);
+      expect(repeats).toBeGreaterThanOrEqual(STEPS / 2);
+    });
+
+    it('exact: new counts keep compiling (what the buckets prevent)', () => {
+      const rows = steps('exact');
+      const later = rows.slice(STEPS / 2);
+      expect(later.filter((r) => r.compiles > 0).length).toBeGreaterThanOrEqual(later.length / 2);
+      expect(new Set(rows.flatMap((r) => r.capacities)).size).toBeGreaterThan(10);
+    });
+  });
 });
 
 describe('routingPlan on device-resident indices', () => {
@@ -192,16 +254,19 @@ describe('routingPlan on device-resident indices', () => {
     };
     expect(() => nm.routingPlan(onDevice([0, 1, 3, 2]), 3)).toThrow('routingPlan: 1 of the 4 expert indices are outside [0, 3)');
     expect(() => nm.routingPlan(onDevice([0, -1, 1, 2]), 3)).toThrow('routingPlan: 1 of the 4 expert indices are outside [0, 3)');
-    const plan = nm.routingPlan(onDevice([1, 0, 1, 2]), 3);
+    const plan = nm.routingPlan(onDevice([1, 0, 1, 2]), 3, { capacity: 'exact' });
     expect(plan.counts).toEqual([1, 2, 1]);
     expect(plan.slotOfPair.toArray()).toEqual([[1, 0], [2, 3]]);
+    const padded = nm.routingPlan(onDevice([1, 0, 1, 2]), 3); // blocks of 8 slots: expert 1's start at slot 8
+    expect(padded.capacities).toEqual([8, 8, 8]);
+    expect(padded.slotOfPair.toArray()).toEqual([[8, 0], [9, 16]]);
   });
 
   it('the device plan (moeRoute on gpu.js) counts a bad index nowhere, so the same check catches it', () => {
     const context = createGpuContext('webasm');
     const kernel = gpuKernels(context).moeRoute!;
     const indices = nm.tensor([0, 5, 1, 1], { dtype: 'int32', shape: [2, 2] });
-    const counts = kernel([indices], { numExperts: 3 }).outputs[3];
+    const counts = kernel([indices], { numExperts: 3, capacity: 'bucket' }).outputs[3];
     expect(counts.toArray()).toEqual([1, 2, 0]);
     context.dispose();
   });

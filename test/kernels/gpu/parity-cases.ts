@@ -5,6 +5,7 @@ import type { OpAttrs, OpName } from '../../../src/tensor/op-table.ts';
 import type { Tensor } from '../../../src/tensor/tensor.ts';
 import { Rng } from '../../../src/tensor/random.ts';
 import { cpuKernels } from '../../../src/kernels/cpu/index.ts';
+import { type Capacity, capacityOf } from '../../../src/tensor/ops/routing-capacity.ts';
 
 export interface ParityCase {
   name: string;
@@ -365,21 +366,29 @@ const routedAvoiding = (N: number, E: number, k: number, skip: number[], seed: n
   }
   return nm.tensor(v, { dtype: 'int32', shape: [N, k] });
 };
-/** The CPU's routing plan of `indices`: [tokenOfSlot, pairOfSlot, slotOfPair] and the counts. */
-const planOf = (indices: Tensor, E: number): { maps: Tensor[]; counts: number[] } => {
-  const [tokenOfSlot, pairOfSlot, slotOfPair, counts] = cpuKernels.moeRoute([indices], { numExperts: E }).outputs;
-  return { maps: [tokenOfSlot, pairOfSlot, slotOfPair], counts: Array.from(counts.values) };
+/** The CPU's routing plan of `indices`: [tokenOfSlot, pairOfSlot, slotOfPair] and the block rows (exact: the counts; bucket: padded). */
+const planOf = (indices: Tensor, E: number, capacity: Capacity = 'exact'): { maps: Tensor[]; capacities: number[] } => {
+  const [tokenOfSlot, pairOfSlot, slotOfPair, counts] = cpuKernels.moeRoute([indices], { numExperts: E, capacity }).outputs;
+  return { maps: [tokenOfSlot, pairOfSlot, slotOfPair], capacities: Array.from(counts.values, (c) => capacityOf(c, capacity)) };
 };
-/** One seeded [count_e, D] block per expert (empty for an expert with no tokens). */
-const blocksOf = (counts: number[], D: number, seed: number): Tensor[] => counts.map((c, e) => normal([c, D], seed + e));
+/** One seeded [rows_e, D] block per expert (empty for an expert with no tokens; padded rows hold values too, which the kernels must ignore). */
+const blocksOf = (rows: number[], D: number, seed: number): Tensor[] => rows.map((c, e) => normal([c, D], seed + e));
 
 /** The inputs of moeCombine / moeCombineBackward (with dy) for a plan of `indices`. */
-const combineInputs = (indices: Tensor, E: number, D: number, seed: number, backward: boolean): Tensor[] => {
+const combineInputs = (indices: Tensor, E: number, D: number, seed: number, backward: boolean, capacity: Capacity = 'exact'): Tensor[] => {
   const [N, k] = indices.shape;
-  const { maps: [, pairOfSlot, slotOfPair], counts } = planOf(indices, E);
+  const { maps: [, pairOfSlot, slotOfPair], capacities } = planOf(indices, E, capacity);
   const weights = cpuKernels.softmax([normal([N, k], seed)], { axis: 1 }).outputs[0];
-  return [...(backward ? [normal([N, D], seed + 1)] : []), weights, pairOfSlot, slotOfPair, ...blocksOf(counts, D, seed + 2)];
+  return [...(backward ? [normal([N, D], seed + 1)] : []), weights, pairOfSlot, slotOfPair, ...blocksOf(capacities, D, seed + 2)];
 };
+/** moeDispatch's inputs (built fresh per run) and attrs for a plan of the routing `indices()`. */
+const dispatchCase = (indices: () => Tensor, E: number, x: () => Tensor, capacity: Capacity): { inputs: () => Tensor[]; attrs: { capacities: number[] } } => ({
+  inputs: () => {
+    const { maps } = planOf(indices(), E, capacity);
+    return [x(), maps[0], maps[2]];
+  },
+  attrs: { capacities: planOf(indices(), E, capacity).capacities },
+});
 
 export const routingCases: ParityCase[] = [
   { name: 'topk k=2 of E=8 with ties', op: 'topk', inputs: () => [coarse([13, 8], 1300)], attrs: { k: 2 } },
@@ -400,46 +409,26 @@ export const routingCases: ParityCase[] = [
     attrs: { size: 5 },
     reduction: 3,
   },
-  { name: 'moeRoute top-2 of E=8, N=13 (ties)', op: 'moeRoute', inputs: () => [routed(13, 8, 2, 1330)], attrs: { numExperts: 8 } },
-  { name: 'moeRoute with experts that get no tokens', op: 'moeRoute', inputs: () => [routedAvoiding(9, 6, 2, [0, 4], 1331)], attrs: { numExperts: 6 } },
-  { name: 'moeRoute k=1, batch 1', op: 'moeRoute', inputs: () => [routed(1, 4, 1, 1332)], attrs: { numExperts: 4 } },
-  { name: 'moeRoute k=E', op: 'moeRoute', inputs: () => [routed(5, 3, 3, 1333)], attrs: { numExperts: 3 } },
+  { name: 'moeRoute top-2 of E=8, N=13 (ties)', op: 'moeRoute', inputs: () => [routed(13, 8, 2, 1330)], attrs: { numExperts: 8, capacity: 'exact' } },
+  { name: 'moeRoute with experts that get no tokens', op: 'moeRoute', inputs: () => [routedAvoiding(9, 6, 2, [0, 4], 1331)], attrs: { numExperts: 6, capacity: 'exact' } },
+  { name: 'moeRoute k=1, batch 1', op: 'moeRoute', inputs: () => [routed(1, 4, 1, 1332)], attrs: { numExperts: 4, capacity: 'exact' } },
+  { name: 'moeRoute k=E', op: 'moeRoute', inputs: () => [routed(5, 3, 3, 1333)], attrs: { numExperts: 3, capacity: 'exact' } },
   // N·k = 1201 pairs: several 256-pair blocks of the device plan, the last one partial.
-  { name: 'moeRoute top-1 of E=8 over 1201 tokens (several plan blocks)', op: 'moeRoute', inputs: () => [routed(1201, 8, 1, 1334)], attrs: { numExperts: 8 } },
-  { name: 'moeRoute top-2 of E=8 over 700 tokens, one expert idle', op: 'moeRoute', inputs: () => [routedAvoiding(700, 8, 2, [5], 1335)], attrs: { numExperts: 8 } },
-  {
-    name: 'moeDispatch top-2 of E=4, odd D=7',
-    op: 'moeDispatch',
-    inputs: () => {
-      const plan = planOf(routed(11, 4, 2, 1340), 4);
-      return [normal([11, 7], 1341), plan.maps[0], plan.maps[2]];
-    },
-    attrs: { counts: planOf(routed(11, 4, 2, 1340), 4).counts },
-  },
+  { name: 'moeRoute top-1 of E=8 over 1201 tokens (several plan blocks)', op: 'moeRoute', inputs: () => [routed(1201, 8, 1, 1334)], attrs: { numExperts: 8, capacity: 'exact' } },
+  { name: 'moeRoute top-2 of E=8 over 700 tokens, one expert idle', op: 'moeRoute', inputs: () => [routedAvoiding(700, 8, 2, [5], 1335)], attrs: { numExperts: 8, capacity: 'exact' } },
+  { name: 'moeDispatch top-2 of E=4, odd D=7', op: 'moeDispatch', ...dispatchCase(() => routed(11, 4, 2, 1340), 4, () => normal([11, 7], 1341), 'exact') },
   {
     name: 'moeDispatch of a transposed x, an expert with no tokens',
     op: 'moeDispatch',
-    inputs: () => {
-      const plan = planOf(routedAvoiding(6, 4, 2, [2], 1342), 4);
-      return [nm.permute(normal([5, 6], 1343), [1, 0]), plan.maps[0], plan.maps[2]];
-    },
-    attrs: { counts: planOf(routedAvoiding(6, 4, 2, [2], 1342), 4).counts },
+    ...dispatchCase(() => routedAvoiding(6, 4, 2, [2], 1342), 4, () => nm.permute(normal([5, 6], 1343), [1, 0]), 'exact'),
   },
-  {
-    name: 'moeDispatch k=1, batch 1',
-    op: 'moeDispatch',
-    inputs: () => {
-      const plan = planOf(routed(1, 3, 1, 1344), 3);
-      return [normal([1, 4], 1345), plan.maps[0], plan.maps[2]];
-    },
-    attrs: { counts: planOf(routed(1, 3, 1, 1344), 3).counts },
-  },
+  { name: 'moeDispatch k=1, batch 1', op: 'moeDispatch', ...dispatchCase(() => routed(1, 3, 1, 1344), 3, () => normal([1, 4], 1345), 'exact') },
   {
     name: 'moeDispatchBackward top-2 of E=5, an expert with no tokens, odd D=3',
     op: 'moeDispatchBackward',
     inputs: () => {
       const plan = planOf(routedAvoiding(8, 5, 2, [1], 1350), 5);
-      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.counts, 3, 1351)];
+      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.capacities, 3, 1351)];
     },
     attrs: none,
     reduction: 2,
@@ -449,7 +438,7 @@ export const routingCases: ParityCase[] = [
     op: 'moeDispatchBackward',
     inputs: () => {
       const plan = planOf(routed(1, 4, 4, 1352), 4);
-      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.counts, 6, 1353)];
+      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.capacities, 6, 1353)];
     },
     attrs: none,
     reduction: 4,
@@ -463,8 +452,8 @@ export const routingCases: ParityCase[] = [
     op: 'moeCombine',
     inputs: () => {
       const indices = routed(10, 4, 2, 1368);
-      const { maps: [tokenOfSlot, pairOfSlot, slotOfPair], counts } = planOf(indices, 4);
-      const xs = cpuKernels.moeDispatch([normal([10, 3], 1369), tokenOfSlot, slotOfPair], { counts }).outputs;
+      const { maps: [tokenOfSlot, pairOfSlot, slotOfPair], capacities } = planOf(indices, 4);
+      const xs = cpuKernels.moeDispatch([normal([10, 3], 1369), tokenOfSlot, slotOfPair], { capacities }).outputs;
       return [cpuKernels.softmax([normal([10, 2], 1370)], { axis: 1 }).outputs[0], pairOfSlot, slotOfPair, ...xs];
     },
     attrs: none,
@@ -480,6 +469,50 @@ export const routingCases: ParityCase[] = [
   },
   { name: 'moeCombineBackward k=1, batch 1', op: 'moeCombineBackward', inputs: () => combineInputs(routed(1, 3, 1, 1384), 3, 4, 1385, true), attrs: none, reduction: 4 },
   { name: 'moeCombineBackward k=E, D=64', op: 'moeCombineBackward', inputs: () => combineInputs(routed(6, 4, 4, 1386), 4, 64, 1387, true), attrs: none, reduction: 64 },
+  // Bucketed plans (the default of routingPlan): padded slots (-1) in every block and past the last one.
+  { name: 'moeRoute bucketed top-2 of E=8, N=13 (ties): padded slots', op: 'moeRoute', inputs: () => [routed(13, 8, 2, 1390)], attrs: { numExperts: 8, capacity: 'bucket' } },
+  { name: 'moeRoute bucketed, experts that get no tokens', op: 'moeRoute', inputs: () => [routedAvoiding(9, 6, 2, [0, 4], 1391)], attrs: { numExperts: 6, capacity: 'bucket' } },
+  // Counts of ~150 (granule 32) over several plan blocks, one expert idle.
+  { name: 'moeRoute bucketed top-2 of E=8 over 700 tokens, one expert idle', op: 'moeRoute', inputs: () => [routedAvoiding(700, 8, 2, [5], 1392)], attrs: { numExperts: 8, capacity: 'bucket' } },
+  { name: 'moeRoute bucketed k=1, batch 1', op: 'moeRoute', inputs: () => [routed(1, 4, 1, 1393)], attrs: { numExperts: 4, capacity: 'bucket' } },
+  { name: 'moeDispatch bucketed top-2 of E=4, odd D=7: zero rows', op: 'moeDispatch', ...dispatchCase(() => routed(11, 4, 2, 1394), 4, () => normal([11, 7], 1395), 'bucket') },
+  {
+    name: 'moeDispatch bucketed, 300 tokens (granule 16), a transposed x, an expert with no tokens',
+    op: 'moeDispatch',
+    ...dispatchCase(() => routedAvoiding(300, 5, 2, [3], 1396), 5, () => nm.permute(normal([5, 300], 1397), [1, 0]), 'bucket'),
+  },
+  {
+    name: 'moeDispatchBackward bucketed top-2 of E=5, an expert with no tokens (padded rows ignored)',
+    op: 'moeDispatchBackward',
+    inputs: () => {
+      const plan = planOf(routedAvoiding(40, 5, 2, [1], 1398), 5, 'bucket');
+      return [plan.maps[0], plan.maps[2], ...blocksOf(plan.capacities, 3, 1399)];
+    },
+    attrs: none,
+    reduction: 2,
+  },
+  { name: 'moeCombine bucketed top-2 of E=4, odd D=5 (padded rows ignored)', op: 'moeCombine', inputs: () => combineInputs(routed(9, 4, 2, 1400), 4, 5, 1401, false, 'bucket'), attrs: none, reduction: 2 },
+  {
+    name: 'moeCombine bucketed, 200 tokens, experts that get no tokens',
+    op: 'moeCombine',
+    inputs: () => combineInputs(routedAvoiding(200, 6, 2, [0, 3], 1402), 6, 4, 1403, false, 'bucket'),
+    attrs: none,
+    reduction: 2,
+  },
+  {
+    name: 'moeCombineBackward bucketed top-2 of E=4, odd D=5 (dys 0 on padded rows)',
+    op: 'moeCombineBackward',
+    inputs: () => combineInputs(routed(9, 4, 2, 1404), 4, 5, 1405, true, 'bucket'),
+    attrs: none,
+    reduction: 5,
+  },
+  {
+    name: 'moeCombineBackward bucketed, 130 tokens k=1, an expert with no tokens',
+    op: 'moeCombineBackward',
+    inputs: () => combineInputs(routedAvoiding(130, 4, 1, [2], 1406), 4, 9, 1407, true, 'bucket'),
+    attrs: none,
+    reduction: 9,
+  },
 ];
 
 export const parityCases: ParityCase[] = [...elementwiseCases, ...reduceMovementCases, ...linalgCases, ...lossCases, ...convCases, ...recurrentCases, ...indexingCases, ...normalizationCases, ...routingCases];
