@@ -1,217 +1,238 @@
-// `npm run bench:gpu`: per-op time of the CPU kernels vs each gpu.js mode that runs here, at DCL-MoE's sizes (batch 64 and 1024), and the crossover batch.
+// `npm run bench:gpu`: per-op time of the CPU kernels vs every gpu.js mode that runs here, at DCL-MoE's sizes (batch 64 and 1024), and each mode's crossover batch per op.
 //
-// GPU timings are kernel calls on device-resident inputs (as in training: activations and weights stay on
-// the device); the output is freed after each call. Each timing round ends by reading back its last output:
-// a GL call returns once its draw is queued, so without that wait headless-gl timed only the queueing
-// (0.015 ms for a dense at batch 1024 that takes ~50 ms on llvmpipe). Filter ops: npm run bench:gpu -- dense
+// Modes: in Node gpu.js webasm and cpu, and headlessgl where the native `gl` package loads (built by
+// scripts/headlessgl.sh into .cache/headlessgl; run as below); in headless Chromium on SwiftShader
+// (bench/gpu-ops-browser.ts) webgl2, webgl and webgpu. CPU columns: the reference kernels and the
+// wasm-simd kernels (where that backend takes the op; its default threads); the CPU time a mode must beat
+// is the kernel the CPU backend runs (wasm-simd where it takes the op, else the reference).
+// What a GPU time includes: see bench/gpu-timing.ts (device-resident inputs, the device's work finished).
+// Crossover: the smallest batch of a doubling sweep 16..16384 where the mode is faster than the CPU.
+//
+//   npm run bench:gpu                          all modes; one table, and a JSON file (--out, default runs/bench/gpu-ops.json)
+//   npm run bench:gpu -- --no-browser          Node modes only
+//   npm run bench:gpu -- --modes webgl2,webasm only these modes;  npm run bench:gpu -- dense   only cases whose name has "dense"
+//   NODE_PATH=$PWD/.cache/headlessgl/node_modules xvfb-run -a npm run bench:gpu    with headlessgl
 
-import * as nm from '../src/index.ts';
-import { cpuKernels } from '../src/kernels/cpu/index.ts';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import type { Kernel, KernelTable } from '../src/kernels/backend.ts';
-import type { OpAttrs, OpName } from '../src/tensor/op-table.ts';
+import type { OpName } from '../src/tensor/op-table.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { createGpuContext, gpuKernels, probeGpu, type GpuContext, type GpuMode } from '../src/kernels/gpu/index.ts';
-import type { GpuArray } from '../src/kernels/gpu/context.ts';
-import { deviceTensor, storageArg, stridedCopy } from '../src/kernels/gpu/device.ts';
-import { globalNormClip } from '../src/kernels/gpu/clip.ts';
+import { wasmBackend, wasmKernelsEnabled, stopWasmThreads, wasmGemmThreads } from '../src/kernels/wasm/index.ts';
+import { useDefaultBackends, useDefaultThreads } from '../src/kernels/default-backends.ts';
+import { writeFileAtomic } from '../src/util/atomic-write.ts';
+import { BATCH_CASES, CLIP_NAME, LONG_REDUCTIONS, MAX_CASE_VALUES, SWEEP_BATCHES, TABLE_BATCHES, caseValues, type OpCase } from './gpu-ops-cases.ts';
+import { referenceKernel, sweepMode, timeClip, timeCpu, timeGpu, type Measured, type ModeSweep } from './gpu-timing.ts';
+import { BROWSER_MODES, openBrowserBench, type BrowserBench } from './gpu-ops-browser.ts';
 
-interface OpCase {
-  name: string;
-  op: OpName;
-  attrs: OpAttrs[OpName];
-  inputs: (B: number) => Tensor[];
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'no-browser': { type: 'boolean', default: false }, modes: { type: 'string' }, out: { type: 'string', default: 'runs/bench/gpu-ops.json' } },
+});
+const filter = positionals[0];
+const wanted = flags.modes?.split(',') as GpuMode[] | undefined;
+const want = (mode: GpuMode): boolean => wanted === undefined || wanted.includes(mode);
+const cases = BATCH_CASES.filter((c) => !filter || c.name.includes(filter));
+const longCases = LONG_REDUCTIONS.filter((c) => !filter || c.name.includes(filter) || 'long reductions'.includes(filter));
+
+useDefaultBackends();
+const threads = await useDefaultThreads();
+const loadAtStart = loadavg()[0];
+
+// ---- the CPU side (memoised: every mode's sweep compares with the same figures) ------------------------
+
+interface CpuTimes {
+  reference: number;
+  /** The wasm-simd kernel, where that backend implements and takes the op at this size. */
+  wasm: number | null;
+}
+const cpuCache = new Map<string, Promise<CpuTimes>>();
+
+function wasmKernel(c: OpCase, inputs: readonly Tensor[]): Kernel<OpName> | null {
+  if (!wasmKernelsEnabled()) return null;
+  const kernel = wasmBackend.kernels[c.op] as Kernel<OpName> | undefined;
+  const accepts = wasmBackend.accepts?.[c.op] as ((x: readonly Tensor[], a: unknown) => boolean) | undefined;
+  return kernel !== undefined && (accepts?.(inputs, c.attrs) ?? true) ? kernel : null;
 }
 
-const rng = new nm.Rng('bench/gpu-ops');
-const normal = (shape: number[]): Tensor => nm.randn(shape, { rng }).keep();
-const labels = (B: number, C: number): Tensor => nm.tensor(Array.from({ length: B }, () => rng.int(C)), { dtype: 'int32' }).keep();
-const probs = (B: number, C: number): Tensor => nm.softmax(normal([B, C]), 1).keep();
-const none = {} as Record<string, never>;
-const small = (shape: number[]): Tensor => nm.randn(shape, { rng, std: 0.2 }).keep();
-const lstmInputs = (B: number): Tensor[] => [normal([B, 40, 1]), small([1, 256]), small([64, 256]), small([256]), nm.zeros([B, 64]).keep(), nm.zeros([B, 64]).keep()];
-
-// The hot ops of a DCL-MoE training step (40 features, 20 classes), forward and backward.
-const CASES: OpCase[] = [
-  { name: 'dense 40->128 relu', op: 'dense', attrs: { activation: 'relu' }, inputs: (B) => [normal([B, 40]), normal([40, 128]), normal([128])] },
-  { name: 'dense 128->64 relu', op: 'dense', attrs: { activation: 'relu' }, inputs: (B) => [normal([B, 128]), normal([128, 64]), normal([64])] },
-  { name: 'matmul dW = xᵀ·dy (40x128)', op: 'matmul', attrs: { transA: true, transB: false }, inputs: (B) => [normal([B, 40]), normal([B, 128])] },
-  { name: 'matmul dx = dy·Wᵀ (128->40)', op: 'matmul', attrs: { transA: false, transB: true }, inputs: (B) => [normal([B, 128]), normal([40, 128])] },
-  { name: 'conv1d 40x1 * 3x1x64 relu', op: 'conv1d', attrs: { stride: 1, padLeft: 0, outLength: 38, activation: 'relu' }, inputs: (B) => [normal([B, 40, 1]), normal([3, 1, 64]), normal([64])] },
-  { name: 'conv1dWeightGrad', op: 'conv1dWeightGrad', attrs: { stride: 1, padLeft: 0, kernelSize: 3 }, inputs: (B) => [normal([B, 40, 1]), normal([B, 38, 64])] },
-  { name: 'maxPool1d 38x64 pool 2', op: 'maxPool1d', attrs: { poolSize: 2, stride: 2 }, inputs: (B) => [normal([B, 38, 64])] },
-  {
-    name: 'maxPool1dBackward 19x64 pool 2',
-    op: 'maxPool1dBackward',
-    attrs: { inLength: 38, poolSize: 2, stride: 2 },
-    inputs: (B) => [normal([B, 19, 64]), cpuKernels.maxPool1d([normal([B, 38, 64])], { poolSize: 2, stride: 2 }).saved![0].keep()],
-  },
-  { name: 'add bias broadcast [B,128]', op: 'add', attrs: none, inputs: (B) => [normal([B, 128]), normal([128]).expand([B, 128])] },
-  { name: 'unaryGrad relu [B,38,64]', op: 'unaryGrad', attrs: { fn: 'relu', exponent: 1 }, inputs: (B) => { const x = normal([B, 38, 64]); return [normal([B, 38, 64]), x, x]; } },
-  { name: 'softmax [B,20]', op: 'softmax', attrs: { axis: 1 }, inputs: (B) => [normal([B, 20])] },
-  { name: 'nllFromProbs mean [B,20]', op: 'nllFromProbs', attrs: { reduction: 'mean', eps: 1e-7 }, inputs: (B) => [probs(B, 20), labels(B, 20)] },
-  { name: 'sumToShape bias grad [B,128]->[128]', op: 'sumToShape', attrs: { shape: [128] }, inputs: (B) => [normal([B, 128])] },
-  // The LSTM expert: 40 steps of 1 feature, H = 64.
-  { name: 'lstm T40 F1 H64', op: 'lstm', attrs: none, inputs: (B) => lstmInputs(B) },
-  {
-    name: 'lstmBackward T40 F1 H64',
-    op: 'lstmBackward',
-    attrs: { needsDx: false },
-    inputs: (B) => {
-      const [x, wIh, wHh, b, h0, c0] = lstmInputs(B);
-      const { outputs: [y], saved = [] } = cpuKernels.lstm([x, wIh, wHh, b, h0, c0], {});
-      return [normal([B, 40, 64]), normal([B, 64]), normal([B, 64]), x, wIh, wHh, h0, c0, y.keep(), ...saved.map((t) => t.keep())];
-    },
-  },
-];
-
-/**
- * Median ms per call over `rounds` rounds of `reps` calls, reps grown until a round takes >= 20 ms.
- * `finish` ends each round inside its timing: it waits for work `fn` only queued (the GPU's).
- */
-function timeMs(fn: () => void, finish: () => void = () => {}, rounds = 5): number {
-  fn();
-  finish();
-  let reps = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    finish();
-    if (performance.now() - t >= 20 || reps >= 1 << 14) break;
-    reps *= 2;
+function cpuTimes(c: OpCase, B: number): Promise<CpuTimes> {
+  const key = `${c.name}@${B}`;
+  let times = cpuCache.get(key);
+  if (times === undefined) {
+    times = (async () => {
+      const inputs = c.inputs(B);
+      const reference = (await timeCpu(referenceKernel(c), c, inputs)).ms;
+      const wasm = wasmKernel(c, inputs);
+      const wasmMs = wasm === null ? null : (await timeCpu(wasm, c, inputs)).ms;
+      inputs.forEach((t) => t.dispose());
+      return { reference, wasm: wasmMs };
+    })();
+    cpuCache.set(key, times);
   }
-  const samples: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    finish();
-    samples.push((performance.now() - t) / reps);
+  return times;
+}
+
+/** The time a mode must beat: the kernel the CPU backend runs. */
+const cpuBest = async (c: OpCase, B: number): Promise<number> => {
+  const t = await cpuTimes(c, B);
+  return t.wasm ?? t.reference;
+};
+
+/** The sweep's batches for a case: those whose call stays under MAX_CASE_VALUES. */
+const caseBatches = new Map(cases.map((c) => [c.name, SWEEP_BATCHES.filter((B) => caseValues(c, B) <= MAX_CASE_VALUES)]));
+
+// ---- the modes ------------------------------------------------------------------------------------------
+
+interface ModeInfo {
+  mode: GpuMode;
+  where: 'node' | 'chromium';
+  /** The device that ran it (renderer / adapter), or why the mode did not start. */
+  device: string;
+  error: string | null;
+}
+
+interface ModeResults {
+  sweeps: Record<string, ModeSweep>;
+  long: Record<string, Measured>;
+  clip: Measured;
+  /** Device arrays alive after the mode's run (0 unless the bench leaks). */
+  liveArrays: number;
+}
+
+const MEMORY_CAP = `larger batches touch over 2^${Math.log2(MAX_CASE_VALUES)} values (the sweep's memory cap)`;
+
+/** Run every case on one mode, through `time` (in-process, or in the page). */
+async function runMode(mode: GpuMode, time: (c: OpCase, B: number) => Promise<Measured>, clip: () => Promise<Measured>): Promise<Omit<ModeResults, 'liveArrays'>> {
+  const sweeps: Record<string, ModeSweep> = {};
+  for (const c of cases) {
+    const batches = caseBatches.get(c.name)!;
+    const sweep = await sweepMode(batches, Math.max(...TABLE_BATCHES), (B) => cpuBest(c, B), (B) => time(c, B));
+    if (sweep.stopped === null && sweep.upTo < SWEEP_BATCHES.at(-1)!) sweep.stopped = MEMORY_CAP;
+    sweeps[c.name] = sweep;
+    process.stdout.write(`  ${mode.padEnd(10)} ${c.name.padEnd(38)} ${crossoverCell(sweep)}\n`);
   }
-  return samples.sort((a, b) => a - b)[Math.floor(rounds / 2)];
+  const long: Record<string, Measured> = {};
+  for (const c of longCases) long[c.name] = await time(c, 0);
+  return { sweeps, long, clip: !filter || CLIP_NAME.includes(filter) ? await clip() : { error: 'filtered out' } };
 }
 
-function cpuTime(c: OpCase, inputs: Tensor[]): number {
-  const kernel = cpuKernels[c.op] as Kernel<OpName>;
-  return timeMs(() => {
-    const { outputs, saved = [] } = kernel(inputs, c.attrs);
-    for (const t of [...outputs, ...saved]) t.dispose();
-  });
+const modes: ModeInfo[] = [];
+const results = new Map<GpuMode, ModeResults>();
+
+const nodeModes: GpuMode[] = ['headlessgl', 'webasm', 'cpu'].filter((m) => want(m as GpuMode)) as GpuMode[];
+for (const mode of nodeModes) {
+  const probe = probeGpu([mode]);
+  probe.context?.dispose();
+  if (probe.context === null) {
+    modes.push({ mode, where: 'node', device: '', error: probe.attempts[0].error });
+    continue;
+  }
+  const context: GpuContext = createGpuContext(mode);
+  const kernels: Partial<KernelTable> = gpuKernels(context);
+  modes.push({ mode, where: 'node', device: mode === 'headlessgl' ? 'headless-gl (Mesa, under Xvfb)' : `gpu.js ${mode} on the CPU`, error: null });
+  console.log(`${mode}: measuring`);
+  const run = await runMode(mode, (c, B) => timeGpu(context, kernels, c, B), () => timeClip(context));
+  results.set(mode, { ...run, liveArrays: context.stats.liveArrays });
+  context.dispose();
 }
 
-function gpuTime(context: GpuContext, kernels: Partial<KernelTable>, c: OpCase, inputs: Tensor[]): number {
-  const kernel = kernels[c.op] as Kernel<OpName>;
-  // Put float inputs on the device first (int32 labels come from the host each step in training too).
-  const onDevice = inputs.map((x) => (x.dtype === 'float32' && x.isContiguous ? deviceTensor(stridedCopy(context, x)!, x.shape).keep() : x));
-  // The last call's outputs stay until `finish` reads the first back: the wait for the queued kernels.
-  let last: Tensor[] = [];
-  const ms = timeMs(
-    () => {
-      last.forEach((t) => t.dispose());
-      const { outputs, saved = [] } = kernel(onDevice, c.attrs);
-      last = [...outputs, ...saved];
-    },
-    () => {
-      last[0]?.toFlatArray();
-      last.forEach((t) => t.dispose());
-      last = [];
-    },
-  );
-  onDevice.forEach((t, i) => t !== inputs[i] && t.dispose());
-  return ms;
-}
-
-// Long reductions to few outputs (src/kernels/gpu/reduce.ts splits them in two stages): fixed sizes, not per batch.
-const LONG_REDUCTIONS: OpCase[] = [
-  { name: 'sum all [100000] -> []', op: 'sum', attrs: none, inputs: () => [normal([1, 100000, 1])] },
-  { name: 'max all [100000] -> []', op: 'max', attrs: none, inputs: () => [normal([1, 100000, 1])] },
-  { name: 'logsumexp [4, 30000]', op: 'logsumexp', attrs: none, inputs: () => [normal([4, 30000, 1])] },
-  { name: 'sumToShape bias grad [16384,128]->[128]', op: 'sumToShape', attrs: { shape: [128] }, inputs: () => [normal([16384, 128])] },
-  { name: 'nllFromProbs mean [16384,20]', op: 'nllFromProbs', attrs: { reduction: 'mean', eps: 1e-7 }, inputs: () => [probs(16384, 20), labels(16384, 20)] },
-  { name: 'crossEntropy mean [16384,20]', op: 'crossEntropy', attrs: { reduction: 'mean', labelSmoothing: 0 }, inputs: () => [normal([16384, 20]), labels(16384, 20)] },
-];
-
-/** The DCL-MoE parameter shapes (40 features, 20 classes: 25 tensors, 118k values), for the clipping norm. */
-const DCL_MOE_SHAPES = [
-  [40, 128], [128], [128, 64], [64], [64, 32], [32], [32, 20], [20], [3, 1, 64], [64], [1216, 64], [64], [64, 20], [20],
-  [1, 256], [64, 256], [256], [64, 32], [32], [32, 20], [20], [40, 64], [64], [64, 3], [3],
-];
-
-/** globalNormClip over device-resident gradients of the DCL-MoE shapes: the squared norm of 118k values. */
-function clipTime(context: GpuContext): number {
-  const grads = DCL_MOE_SHAPES.map((shape) => deviceTensor(stridedCopy(context, normal(shape))!, shape).keep());
-  const terms = grads.map((g) => ({ n: g.size, grad: storageArg(context, g), w: storageArg(context, g), fold: { go: 0, wo: 0, l2x2: 0 } }));
-  let last: GpuArray | null = null;
-  const ms = timeMs(
-    () => {
-      last?.dispose();
-      last = globalNormClip(context, terms, 1);
-    },
-    () => {
-      last?.download();
-      last?.dispose();
-      last = null;
-    },
-  );
-  grads.forEach((g) => g.dispose());
-  return ms;
-}
-
-const filter = process.argv[2];
-const modes: GpuMode[] = ['webasm', 'cpu'];
-const hardware = probeGpu(['headlessgl']);
-if (hardware.context) modes.unshift('headlessgl');
-hardware.context?.dispose();
-const contexts = modes.map((mode) => createGpuContext(mode));
-const tables = contexts.map((context) => gpuKernels(context));
-const fmt = (ms: number): string => (ms < 1 ? ms.toFixed(3) : ms.toFixed(2)).padStart(9);
-
-console.log(`gpu.js modes here: ${modes.join(', ')}${hardware.context ? '' : ` (headlessgl: ${hardware.attempts[0].error})`}`);
-for (const B of [64, 1024]) {
-  console.log(`\n## batch ${B}: ms per call (speed-up vs CPU in brackets)`);
-  console.log(`${'op'.padEnd(38)} ${'cpu'.padStart(9)} ${modes.map((m) => `${m.padStart(9)}        `).join(' ')}`);
-  for (const c of CASES) {
-    if (filter && !c.name.includes(filter)) continue;
-    const inputs = c.inputs(B);
-    const cpu = cpuTime(c, inputs);
-    const cols = contexts.map((context, k) => {
-      const ms = gpuTime(context, tables[k], c, inputs);
-      return `${fmt(ms)} (${(cpu / ms).toFixed(2).padStart(5)}x)`;
-    });
-    console.log(`${c.name.padEnd(38)} ${fmt(cpu)} ${cols.join(' ')}`);
-    inputs.forEach((t) => t.dispose());
+let browserVersion: string | null = null;
+const browserModes = BROWSER_MODES.filter(want);
+if (!flags['no-browser'] && browserModes.length > 0) {
+  const bench: BrowserBench | string = await openBrowserBench();
+  if (typeof bench === 'string') {
+    for (const mode of browserModes) modes.push({ mode, where: 'chromium', device: '', error: bench });
+  } else {
+    browserVersion = bench.version;
+    try {
+      for (const mode of browserModes) {
+        const started = await bench.start(mode);
+        modes.push({ mode, where: 'chromium', device: started.renderer, error: started.error });
+        if (started.error !== null) continue;
+        console.log(`${mode} (${started.renderer}): measuring`);
+        const run = await runMode(mode, (c, B) => bench.time(mode, c.name, B), () => bench.clip(mode));
+        results.set(mode, { ...run, liveArrays: await bench.stop(mode) });
+      }
+    } finally {
+      await bench.close();
+    }
   }
 }
+const loadAtEnd = loadavg()[0];
 
-if (!filter || 'long reductions'.includes(filter)) {
-  console.log('\n## long reductions to few outputs: ms per call (speed-up vs CPU in brackets)');
-  console.log(`${'op'.padEnd(38)} ${'cpu'.padStart(9)} ${modes.map((m) => `${m.padStart(9)}        `).join(' ')}`);
-  for (const c of LONG_REDUCTIONS) {
-    const inputs = c.inputs(0);
-    const cpu = cpuTime(c, inputs);
-    const cols = contexts.map((context, k) => {
-      const ms = gpuTime(context, tables[k], c, inputs);
-      return `${fmt(ms)} (${(cpu / ms).toFixed(2).padStart(5)}x)`;
-    });
-    console.log(`${c.name.padEnd(38)} ${fmt(cpu)} ${cols.join(' ')}`);
-    inputs.forEach((t) => t.dispose());
+// ---- the table ------------------------------------------------------------------------------------------
+
+function crossoverCell(s: ModeSweep): string {
+  if (s.crossover !== null) return String(s.crossover);
+  if (s.upTo === SWEEP_BATCHES.at(-1)) return 'never';
+  return s.upTo === 0 ? 'error' : `>${s.upTo}`;
+}
+
+const ran = modes.filter((m) => results.has(m.mode));
+const fmt = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '-' : ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0));
+const NAME = 38;
+const COL = 10;
+const header = `${'op'.padEnd(NAME)} ${['cpu ref', 'cpu wasm', ...ran.map((m) => m.mode)].map((h) => h.padStart(COL)).join(' ')}`;
+const row = (name: string, cells: string[]): string => `${name.padEnd(NAME)} ${cells.map((s) => s.padStart(COL)).join(' ')}`;
+
+console.log(`\nmodes: ${modes.map((m) => `${m.mode} (${m.error === null ? m.device : `not run: ${m.error}`})`).join('; ')}`);
+console.log(`cpu: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, wasm-simd ${wasmKernelsEnabled() ? `on, ${threads} thread(s)` : 'off'}; 1-min load ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end`);
+const tables: Record<number, Record<string, Record<string, number | null>>> = {};
+for (const B of TABLE_BATCHES) {
+  console.log(`\n## batch ${B}: ms per call`);
+  console.log(header);
+  tables[B] = {};
+  for (const c of cases) {
+    const cpu = await cpuTimes(c, B);
+    const byMode = ran.map((m) => results.get(m.mode)!.sweeps[c.name].ms[B] ?? null);
+    tables[B][c.name] = { 'cpu ref': cpu.reference, 'cpu wasm': cpu.wasm, ...Object.fromEntries(ran.map((m, i) => [m.mode, byMode[i]])) };
+    console.log(row(c.name, [fmt(cpu.reference), fmt(cpu.wasm), ...byMode.map(fmt)]));
   }
-  console.log(`${'clip norm, DCL-MoE gradients (118k)'.padEnd(38)} ${'-'.padStart(9)} ${contexts.map((context) => `${fmt(clipTime(context))}        `).join(' ')}`);
 }
 
-// Crossover: the smallest batch where a mode beats the CPU kernel, for the largest op of the step.
-console.log('\n## crossover: dense 128->64 relu, ms per call by batch');
-const batches = [16, 64, 256, 1024, 4096, 16384];
-const crossover = new Map<GpuMode, number | null>(modes.map((m) => [m, null]));
-console.log(`${'batch'.padEnd(8)} ${'cpu'.padStart(9)} ${modes.map((m) => m.padStart(9)).join(' ')}`);
-for (const B of batches) {
-  const c = CASES[1];
-  const inputs = c.inputs(B);
-  const cpu = cpuTime(c, inputs);
-  const times = contexts.map((context, k) => gpuTime(context, tables[k], c, inputs));
-  times.forEach((ms, k) => {
-    if (ms < cpu && crossover.get(modes[k]) === null) crossover.set(modes[k], B);
-  });
-  console.log(`${String(B).padEnd(8)} ${fmt(cpu)} ${times.map(fmt).join(' ')}`);
-  inputs.forEach((t) => t.dispose());
+console.log(`\n## crossover: smallest batch (${SWEEP_BATCHES[0]}..${SWEEP_BATCHES.at(-1)}, doubling) from which the mode beats the CPU backend's kernel at every larger batch measured; never = not at ${SWEEP_BATCHES.at(-1)}, >B = not at B, the largest measured (why: below)`);
+console.log(`${'op'.padEnd(NAME)} ${ran.map((m) => m.mode.padStart(COL)).join(' ')}`);
+for (const c of cases) console.log(`${c.name.padEnd(NAME)} ${ran.map((m) => crossoverCell(results.get(m.mode)!.sweeps[c.name]).padStart(COL)).join(' ')}`);
+const capped = cases.filter((c) => caseBatches.get(c.name)!.at(-1)! < SWEEP_BATCHES.at(-1)!);
+if (capped.length > 0) console.log(`  memory cap (2^${Math.log2(MAX_CASE_VALUES)} values per call): ${capped.map((c) => `${c.name} up to ${caseBatches.get(c.name)!.at(-1)}`).join('; ')}`);
+for (const m of ran) {
+  for (const c of cases) {
+    const stopped = results.get(m.mode)!.sweeps[c.name].stopped;
+    if (stopped !== null && stopped !== MEMORY_CAP) console.log(`  ${m.mode} / ${c.name}: ${stopped}`);
+  }
 }
-for (const [mode, B] of crossover) console.log(`${mode}: ${B === null ? `slower than the CPU at every batch up to ${batches.at(-1)}` : `faster from batch ${B}`}`);
-contexts.forEach((c) => c.dispose());
+
+if (longCases.length > 0) {
+  console.log('\n## long reductions to few outputs (fixed sizes): ms per call');
+  console.log(header);
+  for (const c of longCases) {
+    const cpu = await cpuTimes(c, 0);
+    console.log(row(c.name, [fmt(cpu.reference), fmt(cpu.wasm), ...ran.map((m) => { const r = results.get(m.mode)!.long[c.name]; return 'error' in r ? 'error' : fmt(r.ms); })]));
+  }
+  console.log(row(CLIP_NAME, ['-', '-', ...ran.map((m) => { const r = results.get(m.mode)!.clip; return 'error' in r ? 'error' : fmt(r.ms); })]));
+}
+for (const m of ran) if (results.get(m.mode)!.liveArrays !== 0) console.log(`NOTE: ${m.mode} left ${results.get(m.mode)!.liveArrays} device arrays alive`);
+
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? null, cores: availableParallelism(), load1AtStart: loadAtStart, load1AtEnd: loadAtEnd, node: process.version, chromium: browserVersion },
+  cpu: { wasmSimd: wasmKernelsEnabled(), threads, gemmThreads: wasmGemmThreads() },
+  filter: filter ?? null,
+  sweepBatches: SWEEP_BATCHES,
+  modes,
+  tables,
+  cases: await Promise.all(
+    cases.map(async (c) => ({
+      name: c.name,
+      op: c.op,
+      cpuByBatch: Object.fromEntries(await Promise.all(caseBatches.get(c.name)!.filter((B) => cpuCache.has(`${c.name}@${B}`)).map(async (B) => [B, await cpuTimes(c, B)]))),
+      modes: Object.fromEntries(ran.map((m) => [m.mode, results.get(m.mode)!.sweeps[c.name]])),
+    })),
+  ),
+  long: await Promise.all(longCases.map(async (c) => ({ name: c.name, op: c.op, cpu: await cpuTimes(c, 0), modes: Object.fromEntries(ran.map((m) => [m.mode, results.get(m.mode)!.long[c.name]])) }))),
+  clip: Object.fromEntries(ran.map((m) => [m.mode, results.get(m.mode)!.clip])),
+};
+writeFileAtomic(flags.out!, `${JSON.stringify(report, null, 1)}\n`);
+console.log(`\nwrote ${flags.out}`);
+await stopWasmThreads();
