@@ -193,9 +193,6 @@ export function checkIndices(what: string, indices: Tensor, size: number, contex
   // NOTE: device-resident indices are not read back to be checked (a download per call, impossible on an
   // asynchronous device): they were checked as host values before their first upload, or a kernel made them.
   if (indices.storage.device !== null) return;
-  // NOTE: device-resident indices are not read back to be checked (a download per call, impossible on an
-  // asynchronous device): they were checked as host values before their first upload, or a kernel made them.
-  if (indices.storage.device !== null) return;
   const values = indices.contiguous().values;
   for (let j = 0; j < values.length; j++) {
     const i = values[j];
