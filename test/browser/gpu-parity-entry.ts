@@ -13,7 +13,8 @@ import type { OpName } from '../../src/tensor/op-table.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { keep, tidy } from '../../src/tensor/storage.ts';
 import { createGpuBackend, gpuKernels, useBackend, useBackendAsync, type GpuMode } from '../../src/kernels/gpu/index.ts';
-import { createGpuContextAsync, probeGpuAsync, webgpuAdapterName, type GpuContext } from '../../src/kernels/gpu/context.ts';
+import { createGpuContextAsync, probeGpuAsync, type GpuContext } from '../../src/kernels/gpu/context.ts';
+import { rendererName } from './renderer-name.ts';
 import type { DeviceAdam } from '../../src/kernels/gpu/adam.ts';
 import { createDclModel } from '../../src/models/dcl-moe.ts';
 import { Rng } from '../../src/tensor/random.ts';
@@ -131,22 +132,6 @@ export async function runParityCases(context: GpuContext): Promise<BrowserParity
   for (const c of parityCases) results.push(await runCase(c, context, kernels, accepts));
   await context.flush(); // frees queued behind the last case
   return results;
-}
-
-/** The device behind `mode` in this page (to show SwiftShader really ran). */
-async function rendererName(mode: GpuMode): Promise<string> {
-  try {
-    if (mode === 'webgpu') return await webgpuAdapterName();
-    const doc = (globalThis as { document?: { createElement(tag: string): { getContext(kind: string): unknown } } }).document;
-    const gl = doc?.createElement('canvas').getContext(mode) as
-      | { getExtension(name: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): string; RENDERER: number }
-      | null;
-    if (!gl) return `no ${mode} context`;
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    return gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
-  } catch (error) {
-    return `unknown (${String(error)})`;
-  }
 }
 
 /** Run every parity case on `mode` in this page. */
