@@ -1,7 +1,6 @@
 // trainAsync and evaluateAsync drive the same loop as train and evaluate: the same history, early stopping, best weights, checkpoints and evaluation, on the CPU, on gpu.js webasm, and on a deferred gpu.js context (the webgpu contract) where any synchronous device read throws.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rng } from '../../src/tensor/random.ts';
 import { createDclModel } from '../../src/models/dcl-moe.ts';
 import type { TabularData, TabularSplit } from '../../src/train/dataset.ts';
 import type { EpochRecord } from '../../src/train/report-html.ts';
@@ -12,21 +11,12 @@ import {
 } from '../../src/train/trainer.ts';
 import { activeGpuContext, useBackend } from '../../src/kernels/gpu/index.ts';
 import { probeGpuAsync } from '../../src/kernels/gpu/context.ts';
+import { blobs as gaussianBlobs } from '../helpers/blobs.ts';
 
 const F = 10;
 const C = 3;
 
-/** Gaussian blobs: class c shifts features c and c + 3. */
-function blobs(n: number, seed: number): TabularSplit {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * F);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % C;
-    for (let f = 0; f < F; f++) x[i * F + f] = rng.normal() + (f === y[i] || f === y[i] + 3 ? 1.5 : 0);
-  }
-  return { x, y };
-}
+const blobs = (n: number, seed: number): TabularSplit => gaussianBlobs(n, seed, F, C);
 
 // 3 batches of 32 per epoch. lr 3e-2 overshoots: the validation loss rises after the first epoch and
 // patience 1 stops the run early (asserted below, so the early-stopping path is really compared).

@@ -4,29 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/tensor/random.ts';
 import type { TabularData, TabularSplit } from '../../src/train/dataset.ts';
 import { runTraining } from '../../src/train/run-training.ts';
 import { loadModelDir } from '../../src/train/model-dir.ts';
 import { createDclModel } from '../../src/models/dcl-moe.ts';
 import { createOptimizer, DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src/train/trainer.ts';
 import type { PreparedData } from '../../src/train/prepare.ts';
+import { blobs as gaussianBlobs } from '../helpers/blobs.ts';
 
 const F = 8;
 const C = 3;
 
-/** Gaussian blobs: class c has mean 1.5 on features c and c + 3. */
-function blobs(n: number, seed: number): TabularSplit {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * F);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % C;
-    y[i] = c;
-    for (let f = 0; f < F; f++) x[i * F + f] = rng.normal() + (f === c || f === c + 3 ? 1.5 : 0);
-  }
-  return { x, y };
-}
+const blobs = (n: number, seed: number): TabularSplit => gaussianBlobs(n, seed, F, C);
 
 function prepared(): PreparedData {
   const data: TabularData = { numFeatures: F, classNames: ['a', 'b', 'c'], train: blobs(240, 1), validation: blobs(60, 2), test: blobs(60, 3) };

@@ -3,7 +3,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as nm from '../../../src/index.ts';
 import { createDclModel } from '../../../src/models/dcl-moe.ts';
-import { Rng } from '../../../src/tensor/random.ts';
 import { useBackend } from '../../../src/kernels/gpu/index.ts';
 import { DeviceAdam, DeviceAdamW } from '../../../src/kernels/gpu/adam.ts';
 import { DeviceSgd } from '../../../src/kernels/gpu/sgd.ts';
@@ -11,21 +10,12 @@ import type { Optimizer } from '../../../src/optim/optimizer.ts';
 import { DEFAULT_TRAIN_CONFIG, countCorrect, createOptimizer, train, type TrainConfig } from '../../../src/train/trainer.ts';
 import type { TabularData, TabularSplit } from '../../../src/train/dataset.ts';
 import { argmaxRows } from '../../../src/train/metrics.ts';
+import { blobs as gaussianBlobs } from '../../helpers/blobs.ts';
 
 const F = 10;
 const C = 3;
 
-/** Gaussian blobs: class c shifts features c and c + 3. */
-function blobs(n: number, seed: number): TabularSplit {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * F);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % C;
-    for (let f = 0; f < F; f++) x[i * F + f] = rng.normal() + (f === y[i] || f === y[i] + 3 ? 1.5 : 0);
-  }
-  return { x, y };
-}
+const blobs = (n: number, seed: number): TabularSplit => gaussianBlobs(n, seed, F, C);
 
 const data: TabularData = { numFeatures: F, classNames: ['a', 'b', 'c'], train: blobs(160, 1), validation: blobs(40, 2), test: blobs(40, 3) };
 // 5 batches of 32 per epoch; l2 on so the folded penalty is exercised.
