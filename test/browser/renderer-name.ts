@@ -2,18 +2,16 @@
 
 import type { GpuMode } from '../../src/kernels/gpu/index.ts';
 import { webgpuAdapterName } from '../../src/kernels/gpu/context.ts';
+import { glRendererName, type GlRendererSource } from '../../src/kernels/gpu/renderer.ts';
 
 /** The WebGL renderer string (unmasked where the browser allows), or the WebGPU adapter; or why it could not be read. */
 export async function rendererName(mode: GpuMode): Promise<string> {
   try {
     if (mode === 'webgpu') return await webgpuAdapterName();
     const doc = (globalThis as { document?: { createElement(tag: string): { getContext(kind: string): unknown } } }).document;
-    const gl = doc?.createElement('canvas').getContext(mode) as
-      | { getExtension(name: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): string; RENDERER: number }
-      | null;
+    const gl = doc?.createElement('canvas').getContext(mode) as GlRendererSource | null;
     if (!gl) return `no ${mode} context`;
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    return gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+    return glRendererName(gl) ?? 'unknown (the context names no renderer)';
   } catch (error) {
     return `unknown (${String(error)})`;
   }

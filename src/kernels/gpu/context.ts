@@ -18,6 +18,7 @@ import gpujs from 'gpu.js';
 import type { GPU as GpuInstance, IKernelRunShortcut, Texture } from 'gpu.js';
 import type { DType, TypedArray } from '../../tensor/dtype.ts';
 import { acquireArray, type DeviceData } from '../../tensor/storage.ts';
+import { adapterInfoName, glRendererName, type GlRendererSource } from './renderer.ts';
 
 const { GPU } = gpujs;
 
@@ -190,6 +191,11 @@ export class GpuContext {
   readonly stats: GpuStats = { liveArrays: 0, compiles: 0, calls: 0, downloads: 0, uploads: 0, flushes: 0 };
   /** True when `run` records calls for `flush()` instead of running them (webgpu; see the header). */
   readonly deferred: boolean;
+  /**
+   * The device the kernels really run on (GL renderer or WebGPU adapter, see ./renderer.ts), read by the
+   * start-up probe; null where it cannot be read, and in webasm / cpu (no device: the host).
+   */
+  renderer: string | null = null;
   private gpu: GpuInstance | null;
   private readonly kernels = new Map<string, IKernelRunShortcut>();
   /** Kernels whose first run was checked to have really run in `mode`. */
@@ -226,6 +232,24 @@ export class GpuContext {
       this.verified.add(kernel);
     }
     return new GpuArray(this, result, size, dtype);
+  }
+
+  /**
+   * Read the device behind this context into `renderer`: gpu.js's GL context (there once a kernel ran) or
+   * its shared WebGPU adapter. The probe calls it after its kernel ran.
+   */
+  async readRenderer(): Promise<string | null> {
+    if (this.mode === 'webgpu') this.renderer = adapterInfoName((await webgpuDevice()).adapter.info);
+    else this.readGlRenderer();
+    return this.renderer;
+  }
+
+  /** `readRenderer` for the synchronous modes: GL modes read gpu.js's GL context; webasm and cpu have no device (null). */
+  readGlRenderer(): string | null {
+    const gl = (this.gpu as unknown as { context?: GlRendererSource | null } | null)?.context;
+    const isGl = this.mode === 'headlessgl' || this.mode === 'webgl2' || this.mode === 'webgl';
+    this.renderer = isGl && typeof gl?.getParameter === 'function' ? glRendererName(gl) : null;
+    return this.renderer;
   }
 
   /** Number of compiled kernels in the cache. */
@@ -399,6 +423,8 @@ export interface ProbeAttempt {
   mode: GpuMode;
   /** Why this mode was not used (null for the mode that was). */
   error: string | null;
+  /** The mode that was used: the device it runs on (GpuContext.renderer); null otherwise or where unknown. */
+  renderer: string | null;
 }
 
 export interface ProbeResult {
@@ -464,6 +490,7 @@ function probeContext(context: GpuContext): void {
   const got = y.download();
   y.dispose();
   checkProbe(got);
+  context.readGlRenderer();
 }
 
 /** The same, in any mode: a deferred context records the call, flushes (where the class is asserted) and reads back. */
@@ -474,6 +501,7 @@ async function probeContextAsync(context: GpuContext): Promise<void> {
   } finally {
     y.dispose();
   }
+  await context.readRenderer();
 }
 
 /**
@@ -491,18 +519,18 @@ export function probeGpu(modes: readonly GpuMode[] = defaultModeOrder()): ProbeR
   for (const mode of modes) {
     const reason = supported(mode);
     if (reason !== null) {
-      attempts.push({ mode, error: reason });
+      attempts.push({ mode, error: reason, renderer: null });
       continue;
     }
     let context: GpuContext | null = null;
     try {
       context = new GpuContext(mode);
       probeContext(context);
-      attempts.push({ mode, error: null });
+      attempts.push({ mode, error: null, renderer: context.renderer });
       return { context, attempts };
     } catch (error) {
       context?.dispose();
-      attempts.push({ mode, error: error instanceof Error ? error.message : String(error) });
+      attempts.push({ mode, error: error instanceof Error ? error.message : String(error), renderer: null });
     }
   }
   return { context: null, attempts };
@@ -523,16 +551,16 @@ export async function probeGpuAsync(modes: readonly GpuMode[] = defaultModeOrder
     try {
       const reason = mode === 'webgpu' ? await webgpuUnavailable() : supported(mode);
       if (reason !== null) {
-        attempts.push({ mode, error: reason });
+        attempts.push({ mode, error: reason, renderer: null });
         continue;
       }
       context = new GpuContext(mode, options);
       await probeContextAsync(context);
-      attempts.push({ mode, error: null });
+      attempts.push({ mode, error: null, renderer: context.renderer });
       return { context, attempts };
     } catch (error) {
       context?.dispose();
-      attempts.push({ mode, error: error instanceof Error ? error.message : String(error) });
+      attempts.push({ mode, error: error instanceof Error ? error.message : String(error), renderer: null });
     }
   }
   return { context: null, attempts };
@@ -588,7 +616,5 @@ async function webgpuUnavailable(): Promise<string | null> {
  */
 export async function webgpuAdapterName(): Promise<string> {
   const { adapter } = await webgpuDevice();
-  const info = adapter.info;
-  if (info === undefined) return 'unknown (no GPUAdapter.info in this browser)';
-  return [info.vendor, info.architecture, info.device, info.description].filter((s) => s !== '').join(' ') || 'unknown (empty GPUAdapter.info)';
+  return adapterInfoName(adapter.info) ?? 'unknown (no or empty GPUAdapter.info in this browser)';
 }

@@ -27,11 +27,13 @@ import { movementGpuKernels, placementAccepts } from './movement.ts';
 import { normalizationGpuKernels } from './normalization.ts';
 import { ROUTING_INPUTS, type RoutingInputs, admitsRoutingOp, routingGpuKernels } from './routing.ts';
 import { stageable } from './device.ts';
+import { softwareRendererName } from './renderer.ts';
 import { setDeviceOptimizers } from '../../optim/device-optimizer.ts';
 import { DeviceAdam, DeviceAdamW } from './adam.ts';
 import { DeviceSgd } from './sgd.ts';
 
 export { GpuContext, createGpuContext, createGpuContextAsync, probeGpu, probeGpuAsync, type GpuMode } from './context.ts';
+export { isSoftwareRenderer, softwareRendererName } from './renderer.ts';
 
 /** Every GPU kernel over `context`. Partial by design: see the header for how the rest falls back. */
 export function gpuKernels(context: GpuContext): Partial<KernelTable> {
@@ -133,11 +135,47 @@ export interface BackendSelection {
 
 let installed: (Backend & { context: GpuContext }) | null = null;
 
+/** Where the measurement behind "a software renderer is slower than the CPU kernels" lies (README, GPU performance). */
+const SOFTWARE_EVIDENCE = 'measured slower than the CPU kernels: bench/results/gpu-ops.json';
+
+/** What the device behind a working `mode` is, for the user: emulated, unknown, a software renderer, or its name. */
+function deviceNote(mode: GpuMode, renderer: string | null): string {
+  if (!HARDWARE_MODES.includes(mode)) return ', which emulates the GPU on the CPU';
+  if (renderer === null) return ', renderer unknown';
+  const software = softwareRendererName(renderer);
+  return software === null ? ` on ${renderer}` : ` on ${software} ("${renderer}"), a software renderer ${SOFTWARE_EVIDENCE}`;
+}
+
+/**
+ * The decision behind `useBackend` once the probe found a working `mode` on `renderer` (null: unknown):
+ * 'gpu' always uses it (the user asked for it), and the message names the device; 'auto' uses it only when
+ * it is a hardware mode not known to run on a software renderer (./renderer.ts): SwiftShader, llvmpipe and
+ * the like are 6-390x slower than the CPU kernels here, so 'auto' stays on the CPU and says why. A renderer
+ * that cannot be read counts as hardware (the probe's check passed) and the message says "renderer unknown".
+ * Pure, so tests can give it any renderer name.
+ *
+ * @example
+ * chooseBackend('auto', 'webgl2', 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)');
+ * // { useGpu: false, message: "backend: cpu (auto: gpu.js 'webgl2' runs on SwiftShader (...), a software renderer, measured slower ...)" }
+ */
+export function chooseBackend(choice: 'gpu' | 'auto', mode: GpuMode, renderer: string | null, deferred = mode === 'webgpu'): { useGpu: boolean; message: string } {
+  const software = renderer === null ? null : softwareRendererName(renderer);
+  if (choice === 'auto' && !HARDWARE_MODES.includes(mode)) {
+    return { useGpu: false, message: `backend: cpu (auto: only gpu.js '${mode}' works, which emulates the GPU on the CPU)` };
+  }
+  if (choice === 'auto' && software !== null) {
+    return { useGpu: false, message: `backend: cpu (auto: gpu.js '${mode}' runs on ${software} ("${renderer}"), a software renderer, ${SOFTWARE_EVIDENCE})` };
+  }
+  const queued = deferred ? '; kernels queue until `await context.flush()` or `await tensor.toHost()`' : '';
+  return { useGpu: true, message: `backend: gpu (gpu.js '${mode}'${deviceNote(mode, renderer)}; checked against the CPU at start-up${queued})` };
+}
+
 /**
  * Select the kernels every later op runs on. 'gpu' probes gpu.js (headless-gl, else WebAssembly in Node;
  * WebGL2 in a browser: webgpu runs asynchronously and needs `useBackendAsync`) and throws a clear error when no mode works; 'auto' uses a hardware GPU mode when
- * one works and otherwise stays on the CPU and says so (gpu.js's WebAssembly and cpu modes emulate the
- * device on the CPU and measure slower than the reference kernels here: see bench/gpu-ops.ts).
+ * one works on a device that is not a software renderer, and otherwise stays on the CPU and says so (see
+ * `chooseBackend`: gpu.js's WebAssembly and cpu modes, SwiftShader and llvmpipe emulate the device on the
+ * CPU and measure slower than the CPU kernels: bench/results/gpu-ops.json).
  *
  * @example
  * const { message } = useBackend('auto');   // "backend: cpu (no hardware GPU mode: ...)"
@@ -153,12 +191,14 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[]; 
   if (choice === 'cpu') return { backend: 'cpu', context: null, message: `backend: cpu (kernels tried in order: ${[...registeredBackends().filter((b) => b !== 'reference'), 'reference'].join(', ')})`, attempts: [] };
   const { context, attempts } = options.probed ?? probeGpu(options.modes);
   const tried = attempts.map((a) => `${a.mode}: ${a.error ?? 'ok'}`).join('; ');
-  const usable = context !== null && (choice === 'gpu' || HARDWARE_MODES.includes(context.mode));
-  if (!usable) {
-    context?.dispose();
+  if (context === null) {
     if (choice === 'gpu') throw new Error(`--backend gpu: no gpu.js mode works here (${tried})`);
-    const why = context ? `only gpu.js '${context.mode}' works, which emulates the GPU on the CPU` : `no gpu.js mode works: ${tried}`;
-    return { backend: 'cpu', context: null, message: `backend: cpu (auto: ${why})`, attempts };
+    return { backend: 'cpu', context: null, message: `backend: cpu (auto: no gpu.js mode works: ${tried})`, attempts };
+  }
+  const { useGpu, message } = chooseBackend(choice, context.mode, context.renderer, context.deferred);
+  if (!useGpu) {
+    context.dispose();
+    return { backend: 'cpu', context: null, message, attempts };
   }
   installed = createGpuBackend(context);
   registerBackend(installed);
@@ -168,8 +208,7 @@ export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[]; 
     adamw: (params, options) => new DeviceAdamW(params, options, context),
     sgd: (params, options) => new DeviceSgd(params, options, context),
   });
-  const queued = context.deferred ? '; kernels queue until `await context.flush()` or `await tensor.toHost()`' : '';
-  return { backend: context.mode, context, message: `backend: gpu (gpu.js '${context.mode}', checked against the CPU at start-up${queued})`, attempts };
+  return { backend: context.mode, context, message, attempts };
 }
 
 /**

@@ -58,7 +58,7 @@ describe('GPU backend: probe and useBackend', () => {
     expect(context?.mode).toBe(headless.error === null ? 'headlessgl' : 'webasm');
     if (headless.error !== null) {
       expect(headless.error).toMatch(/headless-gl/);
-      expect(attempts.at(-1)).toEqual({ mode: 'webasm', error: null });
+      expect(attempts.at(-1)).toEqual({ mode: 'webasm', error: null, renderer: null }); // webasm has no device: the host
     }
     context?.dispose();
   });
