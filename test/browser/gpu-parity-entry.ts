@@ -298,5 +298,34 @@ export function trainingFailures(report: TrainingReport, epochs: number): string
   return failures;
 }
 
+// ---- the backend 'auto' and 'gpu' choose ------------------------------------------------------------
+
+export interface BackendChoiceReport {
+  /** What `useBackendAsync('auto')` / `useBackendAsync('gpu')` picked, with its message. */
+  auto: { backend: string; message: string };
+  gpu: { backend: string; message: string };
+  /** `useBackendAsync('auto', { modes: ['webgl2'] })`: the renderer read from gpu.js's own WebGL context. */
+  autoWebgl2: { backend: string; message: string };
+  error: string | null;
+}
+
+/** `useBackendAsync('auto')` then `useBackendAsync('gpu')` in this page (the default mode order), then 'auto' on webgl2 alone; back to the CPU after. */
+export async function runBackendChoice(): Promise<BackendChoiceReport> {
+  const report: BackendChoiceReport = { auto: { backend: '', message: '' }, gpu: { backend: '', message: '' }, autoWebgl2: { backend: '', message: '' }, error: null };
+  try {
+    const auto = await useBackendAsync('auto');
+    report.auto = { backend: auto.backend, message: auto.message };
+    const gpu = await useBackendAsync('gpu');
+    report.gpu = { backend: gpu.backend, message: gpu.message };
+    const webgl2 = await useBackendAsync('auto', { modes: ['webgl2'] });
+    report.autoWebgl2 = { backend: webgl2.backend, message: webgl2.message };
+  } catch (error) {
+    report.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    useBackend('cpu');
+  }
+  return report;
+}
+
 // The driver calls these from the page (page.evaluate).
-Object.assign(globalThis, { runBrowserParity, runBrowserTraining });
+Object.assign(globalThis, { runBrowserParity, runBrowserTraining, runBackendChoice });

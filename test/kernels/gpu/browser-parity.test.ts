@@ -6,11 +6,12 @@
 // then asserts every case's report, with the tolerances of the Node parity test. It skips where
 // /usr/bin/chromium is absent (.ci/run installs it).
 // webgpu runs the engine's deferred queue (src/kernels/gpu/context.ts): ops record, `flush()` runs them.
+// It also checks the backend choice in the page: on SwiftShader 'auto' stays on the CPU, 'gpu' takes webgpu.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { GpuMode } from '../../../src/kernels/gpu/index.ts';
-import { trainingFailures, type BrowserParityReport, type EpochSummary, type TrainingReport } from '../../browser/gpu-parity-entry.ts';
+import { trainingFailures, type BackendChoiceReport, type BrowserParityReport, type EpochSummary, type TrainingReport } from '../../browser/gpu-parity-entry.ts';
 import { CHROMIUM, hasChromium, openEntryPage, type EntryPage } from '../../browser/serve-bundle.ts';
 import { parityCases } from './parity-cases.ts';
 
@@ -24,6 +25,7 @@ const TRAINING_EPOCHS = 2;
 type PageApi = {
   runBrowserParity(mode: string): Promise<BrowserParityReport>;
   runBrowserTraining(mode: string, epochs: number): Promise<TrainingReport>;
+  runBackendChoice(): Promise<BackendChoiceReport>;
 };
 
 const chromiumHere = hasChromium();
@@ -57,6 +59,19 @@ describe.skipIf(!chromiumHere)('gpu.js kernels in headless Chromium (SwiftShader
     expect(report.results.filter((r) => r.failure !== null).map((r) => `${r.name}: ${r.failure}`)).toEqual([]);
     expect(report.liveArrays, 'device arrays left after every case was disposed').toBe(0);
   }, 240_000);
+
+  it("on SwiftShader, useBackendAsync('auto') stays on the CPU and names it; 'gpu' takes webgpu and names it", async () => {
+    const report = await page.evaluate(() => (globalThis as unknown as PageApi).runBackendChoice());
+    console.log(`browser backend choice:\n  auto: ${report.auto.message}\n  gpu: ${report.gpu.message}\n  auto on webgl2: ${report.autoWebgl2.message}`);
+    expect(report.error).toBeNull();
+    expect(report.auto.backend).toBe('cpu');
+    expect(report.auto.message).toMatch(/^backend: cpu \(auto: gpu\.js 'webgpu' runs on SwiftShader .*a software renderer, measured slower than the CPU kernels/);
+    expect(report.gpu.backend).toBe('webgpu');
+    expect(report.gpu.message).toMatch(/^backend: gpu \(gpu\.js 'webgpu' on SwiftShader \("google swiftshader"\), a software renderer/);
+    // The GL modes read the renderer from gpu.js's own context (unmasked: Chromium's is "ANGLE (Google, Vulkan ... SwiftShader driver)").
+    expect(report.autoWebgl2.backend).toBe('cpu');
+    expect(report.autoWebgl2.message).toMatch(/^backend: cpu \(auto: gpu\.js 'webgl2' runs on SwiftShader \("ANGLE \(Google, .*SwiftShader.*\)"\), a software renderer/);
+  }, 60_000);
 
   it(`webgpu: DCL-MoE trained ${TRAINING_EPOCHS} epochs with trainAsync gives the CPU train history (float32 tolerance)`, async () => {
     const report = await page.evaluate((n) => (globalThis as unknown as PageApi).runBrowserTraining('webgpu', n), TRAINING_EPOCHS);
