@@ -72,7 +72,14 @@ export class Storage {
    */
   async dataAsync(): Promise<TypedArray> {
     for (let device = this.deviceData; device !== null; device = this.deviceData) {
-      const host = await (device.downloadAsync ? device.downloadAsync() : device.download());
+      let host: TypedArray;
+      try {
+        host = await (device.downloadAsync ? device.downloadAsync() : device.download());
+      } catch (error) {
+        // A write meanwhile disposed `device` (setDevice), so its read may fail: read the new values instead.
+        if (this.deviceData !== device) continue;
+        throw error;
+      }
       if (this.deviceData !== device) continue; // written or read while we waited: read what is there now
       this.deviceData = null;
       this.host = host;

@@ -178,4 +178,20 @@ describe('Storage.dataAsync', () => {
     expect(first.disposed).toBe(1);
     expect(second.disposed).toBe(1);
   });
+
+  it('the same with real device arrays, whose read fails once a write or another read disposed them', async () => {
+    const ctx = await createGpuContextAsync('cpu', { deferred: true });
+    const upload = (values: number[]) => ctx.run('axpy', axpyBody, 2, { s: 1 }, [Float32Array.from(values), Float32Array.of(0, 0)]);
+    const read = deviceTensor(upload([1, 2]), [2]);
+    const [a, b] = await Promise.all([read.toHost(), read.toHost()]); // the second read's array is disposed by the first
+    expect(a.toFlatArray()).toEqual([1, 2]);
+    expect(b.toFlatArray()).toEqual([1, 2]);
+    const written = deviceTensor(upload([3, 3]), [2]);
+    const reading = written.toHost();
+    written.storage.setDevice(upload([7, 8]), new Float32Array(0)); // disposes the array being read
+    expect((await reading).toFlatArray()).toEqual([7, 8]);
+    for (const t of [read, written]) t.dispose();
+    expect(ctx.stats.liveArrays).toBe(0);
+    ctx.dispose();
+  });
 });
