@@ -186,9 +186,9 @@ export function routingPlan(indices: Tensor, numExperts: number, options: Routin
   const [N, k] = indices.shape;
   const describe = `numExperts=${numExperts}, indices=${formatShape(indices.shape)}`;
   // Host indices are checked here, naming the first bad one. Device-resident ones (a GPU backend's top-k)
-  // are not read back for that: the plan counts only experts in [0, E), so a bad index shows in the total.
-  if (indices.storage.device === null) checkIndices('routingPlan', indices, numExperts, describe);
-  else if (indices.dtype !== 'int32') throw new Error(`routingPlan: indices must be int32, got ${indices.dtype} (${describe})`);
+  // are not read back for that (checkIndices checks only their dtype): the plan counts only experts in
+  // [0, E), so a bad index shows in the total.
+  checkIndices('routingPlan', indices, numExperts, describe);
   const [tokenOfSlot, pairOfSlot, slotOfPair, countsTensor] = runOp('moeRoute', [indices], { numExperts, capacity });
   // The one host read of routing: the counts fix the experts' batch shapes.
   const counts = Array.from(countsTensor.values);
