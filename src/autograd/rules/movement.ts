@@ -1,7 +1,7 @@
 // Gradient rules for movement and indexing ops: each undoes the movement on the upstream gradient.
 
 import type { MovementOps } from '../../tensor/ops/movement.ts';
-import { expand, gatherPrechecked, permute, reshape, scatterAddPrechecked, slice, sliceBackward, sumToShape } from '../../tensor/ops/movement.ts';
+import { expand, gather, permute, reshape, scatterAdd, slice, sliceBackward, sumToShape } from '../../tensor/ops/movement.ts';
 import { emptyTensor } from '../../tensor/tensor.ts';
 import { type GradRulesFor, notDifferentiable } from './types.ts';
 
@@ -39,12 +39,12 @@ export const movementRules: GradRulesFor<MovementOps> = {
     slice(dy!, padding.map((p) => p[0]), x.shape.map((d, a) => padding[a][0] + d)),
   ],
   // gather: dx = scatterAdd(0, indices, dy): rows picked twice receive both gradients
-  // (the Prechecked forms: the forward checked these indices; re-reading them would download device indices)
-  gather: ([dy], { inputs: [x, indices], attrs: { axis } }) => [scatterAddPrechecked(emptyTensor(x.shape, x.dtype, true), indices, dy!, axis)],
+  // (the index check does not read device-resident indices back: see checkIndices)
+  gather: ([dy], { inputs: [x, indices], attrs: { axis } }) => [scatterAdd(emptyTensor(x.shape, x.dtype, true), indices, dy!, axis)],
   // scatterAdd: dbase = dy, dsrc = gather(dy, indices) (gather and scatterAdd are adjoint)
   scatterAdd: ([dy], { inputs: [, indices], attrs: { axis }, needsGrad }) => [
     needsGrad[0] ? dy! : null,
     null,
-    needsGrad[2] ? gatherPrechecked(dy!, indices, axis) : null,
+    needsGrad[2] ? gather(dy!, indices, axis) : null,
   ],
 };

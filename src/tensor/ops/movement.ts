@@ -235,20 +235,6 @@ export function scatterAdd(base: Tensor, indices: Tensor, src: Tensor, axis = 0)
 }
 
 /**
- * gather and scatterAdd for gradient rules, whose indices the forward op already checked: re-checking reads
- * the index values on the host, and indices a GPU kernel has read live on the device (src/kernels/gpu/device.ts
- * storageArg), so every backward would download them. Shapes are the forward's, so they need no check either.
- */
-export function gatherPrechecked(x: Tensor, indices: Tensor, axis: number): Tensor {
-  return runOp('gather', [x, indices], { axis })[0];
-}
-
-/** See `gatherPrechecked`: scatterAdd without re-reading indices the forward op checked. */
-export function scatterAddPrechecked(base: Tensor, indices: Tensor, src: Tensor, axis: number): Tensor {
-  return runOp('scatterAdd', [base, indices, src], { axis })[0];
-}
-
-/**
  * Look up rows of `table` [V, D] by int32 `indices` of any shape: y = [...indices.shape, D]. The gradient
  * scatter-adds dy into the rows that were used (a row used twice gets both contributions).
  *
