@@ -172,14 +172,15 @@ export function chooseBackend(choice: 'gpu' | 'auto', mode: GpuMode, renderer: s
 
 /**
  * Select the kernels every later op runs on. 'gpu' probes gpu.js (headless-gl, else WebAssembly in Node;
- * WebGL2 in a browser: webgpu runs asynchronously and needs `useBackendAsync`) and throws a clear error when no mode works; 'auto' uses a hardware GPU mode when
- * one works on a device that is not a software renderer, and otherwise stays on the CPU and says so (see
- * `chooseBackend`: gpu.js's WebAssembly and cpu modes, SwiftShader and llvmpipe emulate the device on the
- * CPU and measure slower than the CPU kernels: bench/results/gpu-ops.json).
+ * WebGL2 in a browser: webgpu runs asynchronously and needs `useBackendAsync`) and throws a clear error
+ * when no mode works; 'auto' uses a hardware GPU mode when one works on a device that is not a software
+ * renderer, and otherwise stays on the CPU and says so (see `chooseBackend`: gpu.js's WebAssembly and cpu
+ * modes, SwiftShader and llvmpipe emulate the device on the CPU and measure slower than the CPU kernels:
+ * bench/results/gpu-ops.json).
  *
  * @example
- * const { message } = useBackend('auto');   // "backend: cpu (no hardware GPU mode: ...)"
- * console.log(message);
+ * const { message } = useBackend('auto');
+ * console.log(message);   // in Node without headless-gl: "backend: cpu (auto: only gpu.js 'webasm' works, which emulates the GPU on the CPU)"
  */
 export function useBackend(choice: BackendChoice, options: { modes?: GpuMode[]; /** A finished probe (useBackendAsync's). */ probed?: ProbeResult } = {}): BackendSelection {
   if (installed) {
