@@ -1,7 +1,6 @@
 // gpu.js kernels for reductions over the middle axis of [O, R, I] (sum, max with argmax, logsumexp, maxBackward; in one or two stages) and the movement ops the rules need (copy, reshape, sumToShape, concat).
 
 import type { ReduceOps } from '../../tensor/ops/reduce.ts';
-import type { MovementOps } from '../../tensor/ops/movement.ts';
 import { type Tensor, viewOf } from '../../tensor/tensor.ts';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.ts';
 import type { Kernel } from '../backend.ts';
@@ -351,5 +350,3 @@ export function reduceGpuKernels(context: GpuContext): { [K in GpuReduceOps]: Ke
     },
   };
 }
-
-export type { MovementOps };
