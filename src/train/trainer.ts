@@ -299,8 +299,8 @@ function* trainingSteps(
           const nll = nllFromProbs(probs, batch.y);
           nll.backward();
           const penalty = l2PenaltyTensor(params, config.l2); // of the weights before the step, as the host path
-          // Adds 2λw to the gradients (not with AdamW) and clips their global norm, as applyL2Penalty and
-          // clipGradNorm on the host path, all on the device.
+          // Steps with g + 2λw (not with AdamW) scaled to the clipped global norm, as applyL2Penalty and
+          // clipGradNorm on the host path, all on the device (the gradient tensors themselves are left as they are).
           optimizer.step();
           return noGrad(() => {
             const loss = mul(penalty ? add(nll, penalty) : nll, end - start);
