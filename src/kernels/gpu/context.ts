@@ -217,10 +217,11 @@ export class GpuContext {
   }
 
   /**
-   * Run `body` over a 1-d output of `size` cells and return the result as a device array.
+   * Run `body` over a 1-d output of `size` cells and return the result as a device array (in a deferred
+   * mode: record the call, see the header).
    *
    * @example
-   * const y = ctx.run('relu', reluBody, x.size, {}, [ctx.arg(x)]);   // y.value: texture or Float32Array
+   * const y = ctx.run('relu', reluBody, x.size, {}, [storageArg(ctx, x)]);   // y.value: texture, Float32Array or PendingResult
    */
   run(op: string, body: KernelBody, size: number, constants: Constants, args: readonly RunArg[], dtype: DType = 'float32'): GpuArray {
     const kernel = this.kernel(op, body, size, constants, args);
