@@ -168,7 +168,7 @@ function combineBackwardBlockBody(this: This, dy: Float32Array, w: Float32Array,
  * the per-expert outputs of dispatch and of the combine gradient. An expert with no tokens gets a [0, D] view
  * of another expert's array, so every output is device-resident (some expert always has tokens).
  */
-function expertArrays(capacities: readonly number[], D: number, block: (start: number, rows: number) => GpuArray): Tensor[] {
+function expertArrays(op: string, capacities: readonly number[], D: number, block: (start: number, rows: number) => GpuArray): Tensor[] {
   let start = 0;
   const blocks = capacities.map((rows) => {
     const out = rows === 0 ? null : deviceTensor(block(start, rows), [rows, D]);
@@ -176,7 +176,7 @@ function expertArrays(capacities: readonly number[], D: number, block: (start: n
     return out;
   });
   const some = blocks.find((b): b is Tensor => b !== null);
-  if (some === undefined) throw new Error(`gpu routing: every expert block is empty (capacities [${capacities.join(', ')}])`);
+  if (some === undefined) throw new Error(`gpu ${op}: every expert block is empty (capacities [${capacities.join(', ')}])`);
   return blocks.map((b) => b ?? viewOf(some, [0, D], [D, 1], 0));
 }
 
@@ -196,7 +196,7 @@ function expertPasses(
   blocks: readonly Tensor[],
   pass: (prev: GpuArray, block: { arg: KernelArg; offset: number }, start: number, count: number) => GpuArray,
 ): GpuArray {
-  if (blocks.every((b) => b.shape[0] === 0)) throw new Error(`gpu routing: every expert block is empty (blocks [${blocks.map((b) => `[${b.shape}]`).join(', ')}])`);
+  if (blocks.every((b) => b.shape[0] === 0)) throw new Error(`gpu ${op}: every expert block is empty (blocks [${blocks.map((b) => `[${b.shape}]`).join(', ')}])`);
   let acc = context.run(op, zerosBody, size, {}, []);
   let start = 0;
   for (const block of blocks) {
@@ -467,7 +467,7 @@ export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps
       const staging = new Staging(context);
       const [xs, tokens] = staging.contiguous(x, tokenOfSlot);
       const constants = { D, xo: xs.offset, to: tokens.offset };
-      const outputs = expertArrays(capacities, D, (start, rows) => context.run('moeDispatch', dispatchBlockBody, rows * D, constants, [xs.arg, tokens.arg, start]));
+      const outputs = expertArrays('moeDispatch', capacities, D, (start, rows) => context.run('moeDispatch', dispatchBlockBody, rows * D, constants, [xs.arg, tokens.arg, start]));
       staging.release();
       return { outputs };
     },
@@ -508,6 +508,7 @@ export function routingGpuKernels(context: GpuContext): { [K in keyof RoutingOps
       const [g, w, pairs, slots] = staging.contiguous(dy, weights, pairOfSlot, slotOfPair);
       const slotConstants = { D, K: k, dyo: g.offset, wo: w.offset, po: pairs.offset };
       const dys = expertArrays(
+        'moeCombineBackward',
         ys.map((y) => y.shape[0]),
         D,
         (start, rows) => context.run('moeCombineBackward', combineBackwardBlockBody, rows * D, slotConstants, [g.arg, w.arg, pairs.arg, start]),
