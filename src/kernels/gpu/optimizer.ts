@@ -67,15 +67,20 @@ export class DeviceUpdate {
     const withGrad = params.filter((p) => p.tensor.grad !== null);
     for (const p of withGrad) assertOwnsStorage(this.who, p.name, p.tensor);
     const staging = new Staging(this.context);
-    const terms = withGrad.map((p) => {
-      const [g, w] = staging.contiguous(p.tensor.grad!, p.tensor);
-      const fold = { go: g.offset, wo: w.offset, l2x2: p.decay ? 2 * this.l2 : 0 };
-      return { p, n: p.tensor.size, grad: g.arg, w: w.arg, fold };
-    });
-    const clip = this.clipNorm > 0 ? globalNormClip(this.context, terms, this.clipNorm) : null;
-    for (const term of terms) replaceOnDevice(term.p.tensor, update({ ...term, clip: clip?.value ?? UNCLIPPED }));
-    staging.release();
-    clip?.dispose();
+    let clip: GpuArray | null = null;
+    try {
+      const terms = withGrad.map((p) => {
+        const [g, w] = staging.contiguous(p.tensor.grad!, p.tensor);
+        const fold = { go: g.offset, wo: w.offset, l2x2: p.decay ? 2 * this.l2 : 0 };
+        return { p, n: p.tensor.size, grad: g.arg, w: w.arg, fold };
+      });
+      clip = this.clipNorm > 0 ? globalNormClip(this.context, terms, this.clipNorm) : null;
+      for (const term of terms) replaceOnDevice(term.p.tensor, update({ ...term, clip: clip?.value ?? UNCLIPPED }));
+    } finally {
+      // Also when an update throws (a kernel that fails to compile): the staging copies and the scale are freed.
+      staging.release();
+      clip?.dispose();
+    }
   }
 
   /** State `key` of `p` as a kernel argument: its device array, or the host buffer (uploaded by the kernel). */

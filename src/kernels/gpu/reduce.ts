@@ -81,15 +81,20 @@ export function reduceMiddle(
   let stage = first;
   let length = R;
   let partials: GpuArray | null = null;
-  for (;;) {
-    const S = Math.max(1, chunk(O * I, length));
-    const C = length > S ? Math.ceil(length / S) : 1;
-    const y = context.run(op, stage.body, O * C * I, { ...stage.constants, R: length, I, S, C }, stage.args, dtype);
-    partials?.dispose();
-    if (C === 1) return y;
-    partials = y;
-    stage = combine(y.value);
-    length = C;
+  try {
+    for (;;) {
+      const S = Math.max(1, chunk(O * I, length));
+      const C = length > S ? Math.ceil(length / S) : 1;
+      const y = context.run(op, stage.body, O * C * I, { ...stage.constants, R: length, I, S, C }, stage.args, dtype);
+      partials?.dispose();
+      partials = null;
+      if (C === 1) return y;
+      partials = y;
+      stage = combine(y.value);
+      length = C;
+    }
+  } finally {
+    partials?.dispose(); // only when a stage threw (e.g. a compile failure): the partials would leak
   }
 }
 

@@ -60,6 +60,17 @@ for (const mode of MODES) {
       expect(context.stats.liveArrays).toBe(0); // every level's partials were freed
     });
 
+    it('frees the partials of the levels before a stage that throws', () => {
+      const x = seeded(2 * 79 * 3, 'chunked/throw');
+      let level = 0;
+      const failing = (p: Parameters<typeof sumStage>[0]) => {
+        if (++level === 2) throw new Error('stage failed');
+        return sumStage(p, 0);
+      };
+      expect(() => reduceMiddle(context, 'sum', [2, 79, 3], sumStage(x, 0), failing, 'float32', tiny)).toThrow('stage failed');
+      expect(context.stats.liveArrays).toBe(0);
+    });
+
     it('argmax over a tree of chunks keeps the lowest index at ties, as the CPU', () => {
       const [O, R, I] = [3, 61, 2];
       const x = seeded(O * R * I, 'chunked/ties', 0.5); // a coarse grid: ties everywhere
