@@ -22,6 +22,8 @@ type This = { thread: { x: number }; constants: Constants };
  * buffers, WebGPU's default limit per shader; GL shaders have at least 16 texture units).
  */
 const STACK_ARITY = MAX_KERNEL_ARRAYS;
+// NOTE: stackBody below spells out exactly STACK_ARITY array parameters (gpu.js needs a fixed arity); the
+// check after it fails at load time if the limit and the body ever disagree.
 
 // zx[r, k] = Σ_f x[r, f] · W_ih[f, k] + b[k] over all r = n·T + t: the input side of every step at once.
 function inputProjectionBody(this: This, x: Float32Array, wIh: Float32Array, b: Float32Array): number {
@@ -87,6 +89,7 @@ function stackBody(
   if (q === 5) return a5[p];
   return a6[p];
 }
+if (stackBody.length !== STACK_ARITY) throw new Error(`gpu: stackBody reads ${stackBody.length} blocks, STACK_ARITY is ${STACK_ARITY}`);
 
 /** Blocks of B rows and `steps` steps each, W values per (row, step). */
 interface StepBlocks {
