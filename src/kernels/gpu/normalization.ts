@@ -1,13 +1,14 @@
 // gpu.js kernels for layerNorm over the last axis, forward (saving mean and rstd per row, as the CPU kernel) and backward (dx, dgamma, dbeta).
 //
 // Each pass is one kernel over the cells it produces: row statistics [N] (one thread per row, a loop of D),
-// then elements [N·D]; the parameter gradients [D] loop over the N rows (the batch is their reduction), so
-// no two threads add into one cell.
+// then elements [N·D]; the parameter gradients [D] reduce over the N rows (the batch) through reduce.ts's
+// reduceMiddle, so a long batch is summed in chunks, then the chunk sums (two stages), not by D threads alone.
 
 import type { NormalizationOps } from '../../tensor/ops/normalization.ts';
 import type { Kernel } from '../backend.ts';
 import type { Constants, GpuContext } from './context.ts';
 import { Staging, deviceTensor } from './device.ts';
+import { reduceMiddle, sumStage } from './reduce.ts';
 
 type This = { thread: { x: number }; constants: Constants };
 
@@ -73,14 +74,20 @@ function layerNormDxBody(
   return rs * (dxhat - sumDxhat[r] / this.constants.D - (xhat * sumDxhatXhat[r]) / this.constants.D);
 }
 
-// dgamma[k] = Σ_r dy[r, k] · xhat[r, k] (weighted = 1); dbeta[k] = Σ_r dy[r, k] (weighted = 0).
-function columnSumBody(this: This, dy: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array): number {
-  const k = this.thread.x;
+// dgamma[k] = Σ_r dy[r, k] · xhat[r, k] (weighted = 1); dbeta[k] = Σ_r dy[r, k] (weighted = 0), over the
+// rows r of chunk c (reduceMiddle's layout [O = 1, C, I = D]: rows c·S .. c·S + S - 1, cut at R = N).
+function columnSumChunkBody(this: This, dy: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array): number {
+  const c = Math.floor(this.thread.x / this.constants.I);
+  const k = this.thread.x - c * this.constants.I;
+  const n = Math.min(this.constants.S, this.constants.R - c * this.constants.S);
   let s = 0;
-  for (let r = 0; r < this.constants.N; r++) {
-    const g = dy[this.constants.dyo + r * this.constants.D + k];
-    if (this.constants.weighted === 1) s += g * (x[this.constants.xo + r * this.constants.D + k] - mean[this.constants.mo + r]) * rstd[this.constants.ro + r];
-    else s += g;
+  for (let j = 0; j < this.constants.S; j++) {
+    if (j < n) {
+      const r = c * this.constants.S + j;
+      const g = dy[this.constants.dyo + r * this.constants.D + k];
+      if (this.constants.weighted === 1) s += g * (x[this.constants.xo + r * this.constants.D + k] - mean[this.constants.mo + r]) * rstd[this.constants.ro + r];
+      else s += g;
+    }
   }
   return s;
 }
@@ -113,8 +120,10 @@ export function normalizationGpuKernels(context: GpuContext): { [K in keyof Norm
       const sumDxhatXhat = staging.hold(context.run('layerNormBackward', rowSumBody, N, { ...offsets, weighted: 1 }, rowArgs));
       const dx = context.run('layerNormBackward', layerNormDxBody, N * D, offsets, [...rowArgs, sumDxhat.value, sumDxhatXhat.value]);
       const columnArgs = [g.arg, xs.arg, ms.arg, rs.arg];
-      const dgamma = context.run('layerNormBackward', columnSumBody, D, { ...offsets, weighted: 1 }, columnArgs);
-      const dbeta = context.run('layerNormBackward', columnSumBody, D, { ...offsets, weighted: 0 }, columnArgs);
+      const columnSum = (weighted: number) =>
+        reduceMiddle(context, 'layerNormBackward', [1, N, D], { body: columnSumChunkBody, args: columnArgs, constants: { ...offsets, weighted } }, (p) => sumStage(p, 0));
+      const dgamma = columnSum(1);
+      const dbeta = columnSum(0);
       staging.release();
       return { outputs: [deviceTensor(dx, x.shape), deviceTensor(dgamma, [D]), deviceTensor(dbeta, [D])] };
     },

@@ -350,6 +350,8 @@ export const normalizationCases: ParityCase[] = [
   },
   { name: 'layerNormBackward [6, 9, 17]', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([6, 9, 17], 1210), attrs: none, reduction: 54 },
   { name: 'layerNormBackward batch 1 [1, 33]', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([1, 33], 1215), attrs: none, reduction: 33 },
+  // 4100 rows of 6: dgamma / dbeta reduce a long batch into 6 outputs, in two stages (reduce.ts).
+  { name: 'layerNormBackward over a long batch [4100, 6] (two stages)', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([4100, 6], 1225), attrs: none, reduction: 4100 },
   { name: 'layerNormBackward of a transposed dy [5, 7]', op: 'layerNormBackward', inputs: () => layerNormBackwardInputs([5, 7], 1220, true), attrs: none, reduction: 7 },
 ];
 
