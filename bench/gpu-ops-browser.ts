@@ -4,7 +4,7 @@
 // page.evaluate: the driver keeps the CPU times and decides the sweep (bench/gpu-timing.ts sweepMode).
 
 import type { GpuMode } from '../src/kernels/gpu/index.ts';
-import { hasChromium, openEntryPage, CHROMIUM } from '../test/browser/serve-bundle.ts';
+import { CHROMIUM_ARGS, CHROMIUM_HARDWARE_ARGS, hasChromium, openEntryPage, CHROMIUM } from '../test/browser/serve-bundle.ts';
 import type { Measured } from './gpu-timing.ts';
 
 export const BROWSER_MODES: readonly GpuMode[] = ['webgl2', 'webgl', 'webgpu'];
@@ -32,7 +32,8 @@ export interface BrowserBench {
 /** Open the benchmark page, or null (with the reason) where Chromium is absent. */
 export async function openBrowserBench(): Promise<BrowserBench | string> {
   if (!hasChromium()) return `${CHROMIUM} is absent (apt-get install chromium)`;
-  const { browser, page, close } = await openEntryPage(PAGE_ENTRY);
+  // NETMOE_CHROMIUM_GPU=1: the machine's GPU (ANGLE on Vulkan) instead of SwiftShader; the renderer is printed either way.
+  const { browser, page, close } = await openEntryPage(PAGE_ENTRY, process.env.NETMOE_CHROMIUM_GPU === '1' ? CHROMIUM_HARDWARE_ARGS : CHROMIUM_ARGS);
   return {
     version: browser.version(),
     // NOTE: each function is serialised and runs in the page: it may only reference its argument and the page's globals.

@@ -21,6 +21,12 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
+ * The hardware GPU instead of SwiftShader (ANGLE on Vulkan, the default WebGPU adapter), for measuring on a
+ * machine with a GPU: `NETMOE_CHROMIUM_GPU=1 npm run bench:gpu`. Not used by the tests (they assert SwiftShader).
+ */
+export const CHROMIUM_HARDWARE_ARGS = CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)).concat('--use-angle=vulkan');
+
+/**
  * NOTE: the engine's Node-only modules (files, worker threads) are reachable from src/index.ts but never
  * called by the kernels: `node:*` imports become empty modules, and the wasm fast path is switched off
  * (NETMOE_KERNELS=reference) so the page needs no `process`.
@@ -82,8 +88,8 @@ export interface EntryPage {
  * const report = await page.evaluate(() => (globalThis as any).runSomething());
  * await close();
  */
-export async function openEntryPage(entry: string): Promise<EntryPage> {
-  const [script, browser] = await Promise.all([bundleEntry(entry), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
+export async function openEntryPage(entry: string, args: readonly string[] = CHROMIUM_ARGS): Promise<EntryPage> {
+  const [script, browser] = await Promise.all([bundleEntry(entry), chromium.launch({ executablePath: CHROMIUM, args: [...args] })]);
   let server: Server | undefined;
   const close = async (): Promise<void> => {
     await browser.close();
