@@ -85,7 +85,7 @@ export class DeviceSgd extends Sgd {
     return super.state();
   }
 
-  /** `state()` on a device that reads back only asynchronously (webgpu): the velocity are awaited. */
+  /** `state()` on a device that reads back only asynchronously (webgpu): the velocity is awaited. */
   override async stateAsync(): Promise<OptimizerState> {
     await this.device.downloadAsync(this.params);
     return super.state(); // the host class's: it copies the buffers just filled
